@@ -1,0 +1,98 @@
+//! ACM, per region: every certificate, whatever its key algorithm, with
+//! status, validity, renewal and use.
+
+use aws_sdk_acm::Client;
+use aws_sdk_acm::types::{Filters, KeyAlgorithm};
+use futures::StreamExt;
+
+use super::{Ctx, Found, time};
+use crate::snapshot::kinds::{AcmCertificate, DomainValidation, ResourceData};
+
+const PER_CERT: usize = 8;
+
+pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
+    let client = Client::new(&ctx.in_region(&region));
+    let mut found = Found::default();
+    // Without an explicit key type filter ListCertificates returns only
+    // RSA_2048 certificates.
+    let all_key_types = Filters::builder()
+        .set_key_types(Some(
+            KeyAlgorithm::values().iter().map(|v| KeyAlgorithm::from(*v)).collect(),
+        ))
+        .build();
+    let listed = client
+        .list_certificates()
+        .includes(all_key_types)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>();
+    let arns: Vec<String> = match listed {
+        Ok(l) => l.iter().filter_map(|c| c.certificate_arn().map(String::from)).collect(),
+        Err(e) => {
+            found.fail(ctx, &region, "acm:ListCertificates", &[AcmCertificate::KIND], &e);
+            ctx.done();
+            return found;
+        }
+    };
+    let parts = futures::stream::iter(arns)
+        .map(|arn| describe(ctx, &client, &region, arn))
+        .buffer_unordered(PER_CERT)
+        .collect::<Vec<_>>()
+        .await;
+    for f in parts {
+        found.extend(f);
+    }
+    ctx.done();
+    found
+}
+
+async fn describe(ctx: &Ctx, client: &Client, region: &str, arn: String) -> Found {
+    const OP: &str = "acm:DescribeCertificate";
+    let mut found = Found::default();
+    let c = match client.describe_certificate().certificate_arn(&arn).send().await {
+        Ok(out) => match out.certificate {
+            Some(c) => c,
+            None => return found,
+        },
+        Err(e) => {
+            found.fail(ctx, region, OP, &[AcmCertificate::KIND], &e);
+            return found;
+        }
+    };
+    let s = |v: Option<&str>| v.map(String::from);
+    let data = AcmCertificate {
+        arn: arn.clone(),
+        domain: c.domain_name().unwrap_or_default().to_string(),
+        subject_alternative_names: c.subject_alternative_names().to_vec(),
+        cert_type: c.r#type().map(|t| t.as_str()).unwrap_or_default().to_string(),
+        status: c.status().map(|t| t.as_str()).unwrap_or_default().to_string(),
+        not_before: time(c.not_before()),
+        not_after: time(c.not_after()),
+        issued_at: time(c.issued_at().or(c.imported_at())),
+        created_at: time(c.created_at()),
+        renewal_eligibility: s(c.renewal_eligibility().map(|t| t.as_str())),
+        renewal_status: s(c.renewal_summary().map(|r| r.renewal_status().as_str())),
+        in_use: !c.in_use_by().is_empty(),
+        in_use_by: c.in_use_by().to_vec(),
+        key_algorithm: s(c.key_algorithm().map(|t| t.as_str())),
+        signature_algorithm: s(c.signature_algorithm()),
+        serial: s(c.serial()),
+        domain_validation: c
+            .domain_validation_options()
+            .iter()
+            .map(|d| DomainValidation {
+                domain: d.domain_name().to_string(),
+                status: s(d.validation_status().map(|t| t.as_str())),
+                method: s(d.validation_method().map(|t| t.as_str())),
+                cname_name: s(d.resource_record().map(|r| r.name())),
+                cname_value: s(d.resource_record().map(|r| r.value())),
+            })
+            .collect(),
+    };
+    found.add(ctx, region, arn, OP, &data);
+    found
+}

@@ -1,0 +1,117 @@
+//! EC2: the account's regions (global step), and per region every security
+//! group with its rules flattened to one row per peer.
+
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::IpPermission;
+
+use super::{Ctx, Found};
+use crate::snapshot::GLOBAL;
+use crate::snapshot::kinds::{Region, ResourceData, SecurityGroup, SgRule};
+
+pub(crate) struct Regions {
+    pub found: Found,
+    list: Option<Vec<Region>>,
+}
+
+impl Regions {
+    /// The regions the account can use, or `None` if they could not be listed.
+    pub fn enabled(&self) -> Option<Vec<String>> {
+        self.list.as_ref().map(|l| {
+            l.iter()
+                .filter(|r| r.opt_in_status != "not-opted-in")
+                .map(|r| r.name.clone())
+                .collect()
+        })
+    }
+}
+
+pub(crate) async fn regions(ctx: &Ctx) -> Regions {
+    const OP: &str = "ec2:DescribeRegions";
+    let mut found = Found::default();
+    let client = Client::new(&ctx.in_region(&ctx.home_region()));
+    match client.describe_regions().all_regions(true).send().await {
+        Ok(out) => {
+            let list: Vec<Region> = out
+                .regions()
+                .iter()
+                .map(|r| Region {
+                    name: r.region_name().unwrap_or_default().to_string(),
+                    opt_in_status: r.opt_in_status().unwrap_or("opt-in-not-required").to_string(),
+                })
+                .collect();
+            for r in &list {
+                found.add(ctx, GLOBAL, r.name.clone(), OP, r);
+            }
+            Regions { found, list: Some(list) }
+        }
+        Err(e) => {
+            found.fail(ctx, GLOBAL, OP, &[Region::KIND], &e);
+            Regions { found, list: None }
+        }
+    }
+}
+
+pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
+    const OP: &str = "ec2:DescribeSecurityGroups";
+    let client = Client::new(&ctx.in_region(&region));
+    let mut found = Found::default();
+    let pages = client
+        .describe_security_groups()
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await;
+    match pages {
+        Ok(pages) => {
+            for g in pages.iter().flat_map(|p| p.security_groups()) {
+                let name = g.group_name().unwrap_or_default().to_string();
+                let data = SecurityGroup {
+                    group_id: g.group_id().unwrap_or_default().to_string(),
+                    is_default: name == "default",
+                    name,
+                    description: g.description().unwrap_or_default().to_string(),
+                    vpc_id: g.vpc_id().map(String::from),
+                    owner_id: g.owner_id().unwrap_or_default().to_string(),
+                    ingress: rules(g.ip_permissions()),
+                    egress: rules(g.ip_permissions_egress()),
+                };
+                let arn = format!(
+                    "arn:aws:ec2:{region}:{}:security-group/{}",
+                    data.owner_id, data.group_id
+                );
+                found.add(ctx, &region, arn, OP, &data);
+            }
+        }
+        Err(e) => found.fail(ctx, &region, OP, &[SecurityGroup::KIND], &e),
+    }
+    ctx.done();
+    found
+}
+
+/// One row per (permission, peer), the way the console lists rules.
+fn rules(perms: &[IpPermission]) -> Vec<SgRule> {
+    let mut out = Vec::new();
+    for p in perms {
+        let row = |peer: &str, peer_type: &str, description: Option<&str>| SgRule {
+            protocol: p.ip_protocol().unwrap_or("-1").to_string(),
+            from_port: p.from_port().map(i64::from),
+            to_port: p.to_port().map(i64::from),
+            peer: peer.to_string(),
+            peer_type: peer_type.to_string(),
+            description: description.map(String::from),
+        };
+        for r in p.ip_ranges() {
+            out.push(row(r.cidr_ip().unwrap_or_default(), "cidr_ipv4", r.description()));
+        }
+        for r in p.ipv6_ranges() {
+            out.push(row(r.cidr_ipv6().unwrap_or_default(), "cidr_ipv6", r.description()));
+        }
+        for r in p.prefix_list_ids() {
+            out.push(row(r.prefix_list_id().unwrap_or_default(), "prefix_list", r.description()));
+        }
+        for r in p.user_id_group_pairs() {
+            out.push(row(r.group_id().unwrap_or_default(), "security_group", r.description()));
+        }
+    }
+    out
+}

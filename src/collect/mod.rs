@@ -1,0 +1,264 @@
+//! Stage 1: read an account through the AWS SDK into a [`Snapshot`].
+//!
+//! Read-only. Calls run concurrently across services and regions; the SDK's
+//! own retry and back-off handle throttling. A call that fails becomes a
+//! [`CollectionError`] in the snapshot and never stops the run: the controls
+//! that needed it evaluate to `error`.
+
+mod acm;
+mod cloudtrail;
+mod ec2;
+mod iam;
+mod kms;
+mod sts;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::snapshot::{
+    Account, CollectionError, Resource, ResourceData, SCHEMA_VERSION, Snapshot, Source,
+    Tool, Window,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Regions to read regional services in; `None` reads every enabled region.
+    pub regions: Option<Vec<String>>,
+    /// A named profile from the shared AWS config; `None` uses the default chain.
+    pub profile: Option<String>,
+    /// Draw a progress bar on stderr (only shown on a terminal).
+    pub progress: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error(
+        "cannot identify the AWS account (sts:GetCallerIdentity failed: {code}: {message}); check that credentials are configured (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO login) and that AWS_ENDPOINT_URL, if set, is reachable"
+    )]
+    Identity { code: String, message: String },
+}
+
+/// Load the standard AWS configuration chain (env, profiles, SSO, roles,
+/// `AWS_ENDPOINT_URL`), with more patient retries than the SDK default
+/// since one run makes many calls at once.
+pub async fn load_config(profile: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(
+            RetryConfig::adaptive()
+                .with_max_attempts(6)
+                .with_initial_backoff(Duration::from_millis(200)),
+        );
+    if let Some(p) = profile {
+        loader = loader.profile_name(p);
+    }
+    let config = loader.load().await;
+    if config.region().is_none() {
+        // IAM and STS need some region to sign with; us-east-1 is where AWS
+        // itself sends global-service calls.
+        return config.to_builder().region(Region::new("us-east-1")).build();
+    }
+    config
+}
+
+pub async fn collect(config: &SdkConfig, options: &Options) -> Result<Snapshot, CollectError> {
+    let started = Utc::now();
+    let identity = sts::caller_identity(config).await?;
+    let ctx = Ctx {
+        config: config.clone(),
+        account: identity.account.clone(),
+        progress: progress_bar(options.progress),
+    };
+
+    let mut found = Found::default();
+    ctx.progress.set_message("listing regions");
+    let (all_regions, (alias, alias_found)) =
+        futures::join!(ec2::regions(&ctx), iam::account_alias(&ctx));
+    found.extend(alias_found);
+    let regions = match (&options.regions, all_regions.enabled()) {
+        (Some(chosen), _) => chosen.clone(),
+        (None, Some(enabled)) => enabled,
+        (None, None) => vec![ctx.home_region()],
+    };
+    found.extend(all_regions.found);
+
+    let mut tasks: Vec<Task> = vec![Box::pin(iam::collect(&ctx))];
+    for region in &regions {
+        tasks.push(Box::pin(kms::collect(&ctx, region.clone())));
+        tasks.push(Box::pin(acm::collect(&ctx, region.clone())));
+        tasks.push(Box::pin(cloudtrail::collect(&ctx, region.clone())));
+        tasks.push(Box::pin(ec2::collect(&ctx, region.clone())));
+    }
+    ctx.progress.set_length(tasks.len() as u64);
+    ctx.progress
+        .set_message(format!("reading {} regions", regions.len()));
+    for part in futures::future::join_all(tasks).await {
+        found.extend(part);
+    }
+    ctx.progress.finish_and_clear();
+
+    let mut snapshot = Snapshot {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        collected_at: Window {
+            started,
+            finished: Utc::now(),
+        },
+        accounts: vec![Account {
+            account_id: identity.account,
+            alias,
+            collector_arn: identity.arn,
+            regions,
+        }],
+        resources: found.resources,
+        errors: found.errors,
+    };
+    snapshot.normalise();
+    Ok(snapshot)
+}
+
+type Task<'a> = Pin<Box<dyn Future<Output = Found> + Send + 'a>>;
+
+fn progress_bar(enabled: bool) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} service reads")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// What every collector gets: the SDK config, the account, and the progress bar.
+pub(crate) struct Ctx {
+    config: SdkConfig,
+    account: String,
+    progress: ProgressBar,
+}
+
+impl Ctx {
+    /// SDK config pinned to one region.
+    pub(crate) fn in_region(&self, region: &str) -> SdkConfig {
+        self.config
+            .to_builder()
+            .region(Region::new(region.to_string()))
+            .build()
+    }
+
+    pub(crate) fn global(&self) -> &SdkConfig {
+        &self.config
+    }
+
+    pub(crate) fn home_region(&self) -> String {
+        self.config
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "us-east-1".into())
+    }
+
+    pub(crate) fn done(&self) {
+        self.progress.inc(1);
+    }
+}
+
+/// Resources and errors found by one collector.
+#[derive(Default)]
+pub(crate) struct Found {
+    resources: Vec<Resource>,
+    errors: Vec<CollectionError>,
+}
+
+impl Found {
+    pub(crate) fn extend(&mut self, other: Found) {
+        self.resources.extend(other.resources);
+        self.errors.extend(other.errors);
+    }
+
+    pub(crate) fn add<T: ResourceData>(
+        &mut self,
+        ctx: &Ctx,
+        region: &str,
+        id: impl Into<String>,
+        operation: &str,
+        data: &T,
+    ) {
+        self.resources.push(Resource {
+            kind: T::KIND.to_string(),
+            id: id.into(),
+            account: ctx.account.clone(),
+            region: region.to_string(),
+            source: Source {
+                operation: operation.to_string(),
+                collected_at: Utc::now(),
+            },
+            data: serde_json::to_value(data).expect("resource data serialises"),
+        });
+    }
+
+    /// Record a failed call; `kinds` are the resource kinds it would have produced.
+    pub(crate) fn fail<E, R>(
+        &mut self,
+        ctx: &Ctx,
+        region: &str,
+        operation: &str,
+        kinds: &[&str],
+        err: &SdkError<E, R>,
+    ) where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let (code, message) = error_code(err);
+        self.errors.push(CollectionError {
+            account: ctx.account.clone(),
+            region: region.to_string(),
+            operation: operation.to_string(),
+            code,
+            message,
+            resource_types: kinds.iter().map(|k| k.to_string()).collect(),
+            collected_at: Utc::now(),
+        });
+    }
+}
+
+/// The AWS error code of a failed call, or the transport failure class when
+/// AWS never answered, with a one-line message.
+pub(crate) fn error_code<E, R>(err: &SdkError<E, R>) -> (String, String)
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let code = match err {
+        SdkError::ServiceError(e) => e.err().code().unwrap_or("UnknownError").to_string(),
+        SdkError::TimeoutError(_) => "TimeoutError".into(),
+        SdkError::DispatchFailure(_) => "DispatchFailure".into(),
+        SdkError::ResponseError(_) => "ResponseError".into(),
+        SdkError::ConstructionFailure(_) => "ConstructionFailure".into(),
+        _ => "UnknownError".into(),
+    };
+    let message = match err.message() {
+        Some(m) => m.to_string(),
+        None => DisplayErrorContext(err).to_string(),
+    };
+    (code, message.replace('\n', " "))
+}
+
+/// An AWS timestamp as RFC 3339 in UTC, the one format a snapshot uses.
+pub(crate) fn time(t: Option<&aws_sdk_iam::primitives::DateTime>) -> Option<String> {
+    t.and_then(|t| {
+        chrono::DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos())
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    })
+}

@@ -1,0 +1,433 @@
+//! `controls.yaml`: the catalog of controls and their checks.
+//!
+//! A check is data, not code: CEL expressions over one kind of snapshot
+//! resource, with named parameters. Changing a threshold or adding a rule
+//! over evidence already collected is an edit to this file, not a rebuild.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+use sha2::{Digest, Sha256};
+
+use crate::snapshot::kinds;
+
+use kinds::ALL as KNOWN_KINDS;
+
+/// The catalog as written, with source locations for error messages.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCatalog {
+    version: u32,
+    name: String,
+    #[serde(default)]
+    description: String,
+    controls: Vec<RawControl>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawControl {
+    id: Spanned<String>,
+    title: String,
+    severity: Severity,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    frameworks: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    remediation: Option<Remediation>,
+    #[serde(default)]
+    params: BTreeMap<String, serde_json::Value>,
+    /// Resource kinds whose evidence tables the report shows.
+    #[serde(default)]
+    evidence: Vec<Spanned<String>>,
+    #[serde(default)]
+    check: Option<RawCheck>,
+    /// A control made of other controls (such as SEC-002).
+    #[serde(default)]
+    sections: Vec<RawSection>,
+    #[serde(default)]
+    manual: Option<Manual>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    resource: Spanned<String>,
+    #[serde(default)]
+    needs: Vec<Spanned<String>>,
+    #[serde(default, rename = "where")]
+    scope: Option<Spanned<String>>,
+    #[serde(default)]
+    mode: Mode,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default)]
+    when_none: Option<Status>,
+    assert: Vec<RawAssertion>,
+    #[serde(default)]
+    flag: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAssertion {
+    that: Spanned<String>,
+    otherwise: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    title: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    controls: Vec<Spanned<String>>,
+    #[serde(default)]
+    evidence: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Informational,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Every resource in scope must satisfy every assertion.
+    #[default]
+    Each,
+    /// At least one resource in scope must satisfy every assertion.
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Fail,
+    Error,
+    Manual,
+    NotApplicable,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Manual => "manual",
+            Status::NotApplicable => "not_applicable",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Remediation {
+    pub text: String,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Manual {
+    pub question: String,
+}
+
+/// Where something stands in the catalog file, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Pos {
+    pub line: u64,
+    pub column: u64,
+}
+
+impl<T> From<&Spanned<T>> for Pos {
+    fn from(s: &Spanned<T>) -> Self {
+        Pos {
+            line: s.referenced.line(),
+            column: s.referenced.column(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub source: String,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone)]
+pub struct Assertion {
+    pub that: Expr,
+    pub otherwise: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub resource: String,
+    /// `resource` plus `needs`: a collection error for any of these matters.
+    pub needs: BTreeSet<String>,
+    pub scope: Option<Expr>,
+    pub mode: Mode,
+    pub subject: String,
+    pub when_none: Status,
+    pub assertions: Vec<Assertion>,
+    pub flag: Option<Expr>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Section {
+    pub title: String,
+    pub text: String,
+    pub controls: Vec<String>,
+    pub evidence: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Check(Check),
+    Composite(Vec<Section>),
+    Manual(Manual),
+}
+
+#[derive(Debug, Clone)]
+pub struct Control {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub description: String,
+    pub frameworks: BTreeMap<String, Vec<String>>,
+    pub remediation: Option<Remediation>,
+    pub params: BTreeMap<String, serde_json::Value>,
+    pub evidence: Vec<String>,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub name: String,
+    pub version: u32,
+    pub description: String,
+    pub controls: Vec<Control>,
+    /// The exact bytes that were read, so the pack carries what was used.
+    pub source: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("cannot read control catalog {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}\n  hint: {hint}")]
+    Invalid {
+        path: String,
+        line: u64,
+        column: u64,
+        message: String,
+        hint: String,
+    },
+}
+
+/// The catalog bundled with the binary, for `demo` and as the default.
+pub const BUILTIN: &str = include_str!("../../controls.yaml");
+pub const BUILTIN_NAME: &str = "controls.yaml (built in)";
+
+impl Catalog {
+    pub fn read(path: &Path) -> Result<Catalog, CatalogError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Catalog::parse(&shown, &text)
+    }
+
+    pub fn builtin() -> Catalog {
+        Catalog::parse(BUILTIN_NAME, BUILTIN).expect("the built-in catalog is valid")
+    }
+
+    pub fn parse(path: &str, text: &str) -> Result<Catalog, CatalogError> {
+        let invalid = |pos: Pos, message: String, hint: &str| CatalogError::Invalid {
+            path: path.to_string(),
+            line: pos.line,
+            column: pos.column,
+            message,
+            hint: hint.to_string(),
+        };
+        let raw: RawCatalog = serde_saphyr::from_str(text).map_err(|e| {
+            let loc = e.location();
+            let message = e.to_string();
+            // serde-saphyr renders a snippet after the first line; the first
+            // line is the message itself.
+            let first = message.lines().next().unwrap_or_default();
+            // It also repeats the position we already print in front.
+            let first = match first.split_once(": ") {
+                Some((_, rest)) if first.starts_with("error: line ") => rest.split_once(": ").map_or(rest, |(_, m)| m),
+                _ => first,
+            }
+            .to_string();
+            invalid(
+                Pos {
+                    line: loc.map(|l| l.line()).unwrap_or(0),
+                    column: loc.map(|l| l.column()).unwrap_or(0),
+                },
+                first,
+                "fix the YAML at that position; the header of the bundled controls.yaml describes each field",
+            )
+        })?;
+        if raw.version != 1 {
+            return Err(invalid(
+                Pos { line: 1, column: 1 },
+                format!("catalog version {} is not supported", raw.version),
+                "this evidence-pack reads catalog version 1",
+            ));
+        }
+
+        let mut ids = BTreeSet::new();
+        for c in &raw.controls {
+            if !ids.insert(c.id.value.clone()) {
+                return Err(invalid(
+                    (&c.id).into(),
+                    format!("control id '{}' is defined twice", c.id.value),
+                    "give each control a unique id",
+                ));
+            }
+        }
+        let known_kind = |s: &Spanned<String>| -> Result<String, CatalogError> {
+            if KNOWN_KINDS.contains(&s.value.as_str()) {
+                Ok(s.value.clone())
+            } else {
+                Err(invalid(
+                    s.into(),
+                    format!("unknown resource type '{}'", s.value),
+                    &format!("use one of: {}", KNOWN_KINDS.join(", ")),
+                ))
+            }
+        };
+
+        let mut controls = Vec::with_capacity(raw.controls.len());
+        for c in raw.controls {
+            let id = c.id.value.clone();
+            let kinds_given = [c.check.is_some(), !c.sections.is_empty(), c.manual.is_some()]
+                .iter()
+                .filter(|x| **x)
+                .count();
+            if kinds_given != 1 {
+                return Err(invalid(
+                    (&c.id).into(),
+                    format!("control '{id}' must have exactly one of `check`, `sections` or `manual`"),
+                    "an automated control has `check`; a control made of others has `sections`; one a person answers has `manual`",
+                ));
+            }
+            let mut evidence = c.evidence.iter().map(known_kind).collect::<Result<Vec<_>, _>>()?;
+            let kind = if let Some(ch) = c.check {
+                let resource = known_kind(&ch.resource)?;
+                let mut needs: BTreeSet<String> = ch.needs.iter().map(known_kind).collect::<Result<_, _>>()?;
+                needs.insert(resource.clone());
+                let expr = |s: &Spanned<String>| -> Result<Expr, CatalogError> {
+                    let e = Expr {
+                        source: s.value.clone(),
+                        pos: s.into(),
+                    };
+                    super::engine::validate(&e, &c.params).map_err(|(pos, message)| {
+                        invalid(pos, message, "see https://cel.dev for CEL syntax; variables are r, params, meta, now and resources")
+                    })?;
+                    Ok(e)
+                };
+                if ch.assert.is_empty() {
+                    return Err(invalid(
+                        (&ch.resource).into(),
+                        format!("control '{id}' has a check with no assertions"),
+                        "add at least one `- that: <expression>` with an `otherwise:` message",
+                    ));
+                }
+                let assertions = ch
+                    .assert
+                    .iter()
+                    .map(|a| {
+                        Ok(Assertion {
+                            that: expr(&a.that)?,
+                            otherwise: a.otherwise.clone(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, CatalogError>>()?;
+                if evidence.is_empty() {
+                    evidence.push(resource.clone());
+                }
+                Kind::Check(Check {
+                    subject: ch.subject.unwrap_or_else(|| kinds::label_of_kind(&resource).to_string()),
+                    scope: ch.scope.as_ref().map(expr).transpose()?,
+                    flag: ch.flag.as_ref().map(expr).transpose()?,
+                    mode: ch.mode,
+                    when_none: ch.when_none.unwrap_or(match ch.mode {
+                        Mode::Each => Status::NotApplicable,
+                        Mode::Any => Status::Fail,
+                    }),
+                    assertions,
+                    needs,
+                    resource,
+                })
+            } else if let Some(m) = c.manual {
+                Kind::Manual(m)
+            } else {
+                let mut sections = Vec::new();
+                for s in &c.sections {
+                    for inc in &s.controls {
+                        if !ids.contains(&inc.value) || inc.value == id {
+                            return Err(invalid(
+                                inc.into(),
+                                format!("section '{}' of '{id}' includes unknown control '{}'", s.title, inc.value),
+                                "include only ids of other controls defined in this catalog",
+                            ));
+                        }
+                    }
+                    sections.push(Section {
+                        title: s.title.clone(),
+                        text: s.text.clone(),
+                        controls: s.controls.iter().map(|x| x.value.clone()).collect(),
+                        evidence: s.evidence.iter().map(known_kind).collect::<Result<_, _>>()?,
+                    });
+                }
+                Kind::Composite(sections)
+            };
+            controls.push(Control {
+                id,
+                title: c.title,
+                severity: c.severity,
+                description: c.description,
+                frameworks: c.frameworks,
+                remediation: c.remediation,
+                params: c.params,
+                evidence,
+                kind,
+            });
+        }
+        Ok(Catalog {
+            name: raw.name,
+            version: raw.version,
+            description: raw.description,
+            controls,
+            source: text.to_string(),
+            sha256: hex::encode(Sha256::digest(text.as_bytes())),
+        })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Control> {
+        self.controls.iter().find(|c| c.id == id)
+    }
+}

@@ -1,0 +1,326 @@
+//! Stage 2: evaluate the catalog's controls over a snapshot.
+//!
+//! Reads only the snapshot. Every control in the catalog gets a result with
+//! a status and a reason a person can read; none is ever left out.
+
+pub mod catalog;
+pub mod engine;
+
+use std::collections::BTreeMap;
+
+use cel::Value;
+use serde::Serialize;
+
+pub use catalog::{Catalog, CatalogError, Control, Kind, Severity, Status};
+use catalog::{Check, Mode};
+use crate::snapshot::{CollectionError, Snapshot, kinds};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Results {
+    pub catalog: CatalogRef,
+    pub summary: Summary,
+    pub controls: Vec<ControlResult>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CatalogRef {
+    pub name: String,
+    pub version: u32,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Summary {
+    pub pass: usize,
+    pub fail: usize,
+    pub error: usize,
+    pub manual: usize,
+    pub not_applicable: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ControlResult {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub reason: String,
+    pub frameworks: BTreeMap<String, Vec<String>>,
+    /// Resources the check looked at, after its `where` filter.
+    pub evaluated: usize,
+    /// Resources that did not comply, each with what was wrong.
+    pub failing: Vec<Finding>,
+    /// The collection errors that left evidence missing.
+    pub evidence_errors: Vec<CollectionError>,
+    /// For a control made of others: the ids it includes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub includes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    pub id: String,
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    pub problems: Vec<String>,
+}
+
+impl Results {
+    pub fn get(&self, id: &str) -> Option<&ControlResult> {
+        self.controls.iter().find(|c| c.id == id)
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("results serialise");
+        s.push('\n');
+        s
+    }
+}
+
+pub fn evaluate(snapshot: &Snapshot, catalog: &Catalog) -> Results {
+    let env = engine::Env::new(snapshot);
+    let mut done: BTreeMap<String, ControlResult> = BTreeMap::new();
+    // Composite controls read their parts' results, so those go first.
+    let (composites, simple): (Vec<&Control>, Vec<&Control>) = catalog
+        .controls
+        .iter()
+        .partition(|c| matches!(c.kind, Kind::Composite(_)));
+    for c in simple.into_iter().chain(composites) {
+        let result = match &c.kind {
+            Kind::Check(check) => run_check(&env, snapshot, c, check),
+            Kind::Manual(m) => base(c, Status::Manual, format!("Needs a person's answer: {}", m.question)),
+            Kind::Composite(sections) => {
+                let ids: Vec<String> = sections.iter().flat_map(|s| s.controls.clone()).collect();
+                composite(c, ids, &done)
+            }
+        };
+        done.insert(c.id.clone(), result);
+    }
+    let controls: Vec<ControlResult> = catalog
+        .controls
+        .iter()
+        .filter_map(|c| done.remove(&c.id))
+        .collect();
+    let mut summary = Summary::default();
+    for c in &controls {
+        *match c.status {
+            Status::Pass => &mut summary.pass,
+            Status::Fail => &mut summary.fail,
+            Status::Error => &mut summary.error,
+            Status::Manual => &mut summary.manual,
+            Status::NotApplicable => &mut summary.not_applicable,
+        } += 1;
+    }
+    Results {
+        catalog: CatalogRef {
+            name: catalog.name.clone(),
+            version: catalog.version,
+            sha256: catalog.sha256.clone(),
+        },
+        summary,
+        controls,
+    }
+}
+
+fn base(c: &Control, status: Status, reason: String) -> ControlResult {
+    ControlResult {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        severity: c.severity,
+        status,
+        reason,
+        frameworks: c.frameworks.clone(),
+        evaluated: 0,
+        failing: vec![],
+        evidence_errors: vec![],
+        includes: vec![],
+    }
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        _ if noun.ends_with('y') && !noun.ends_with("ey") => format!("{n} {}ies", &noun[..noun.len() - 1]),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
+fn describe_errors(errors: &[CollectionError]) -> String {
+    let mut parts: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{} in {}/{} returned {}", e.operation, e.account, e.region, e.code))
+        .collect();
+    parts.dedup();
+    let more = parts.len().saturating_sub(3);
+    parts.truncate(3);
+    let mut s = parts.join("; ");
+    if more > 0 {
+        s.push_str(&format!("; and {more} more"));
+    }
+    s
+}
+
+fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, check: &Check) -> ControlResult {
+    let ctx = env.context(&c.params);
+    let errors: Vec<CollectionError> = snapshot.errors_for(&check.needs).cloned().collect();
+    let mut result = base(c, Status::Pass, String::new());
+    result.evidence_errors = errors.clone();
+
+    let compiled = (|| {
+        let scope = check.scope.as_ref().map(engine::compile).transpose()?;
+        let flag = check.flag.as_ref().map(engine::compile).transpose()?;
+        let asserts = check
+            .assertions
+            .iter()
+            .map(|a| engine::compile(&a.that).map(|p| (p, a)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, (catalog::Pos, String)>((scope, flag, asserts))
+    })();
+    let (scope, flag, asserts) = match compiled {
+        Ok(x) => x,
+        Err((_, msg)) => {
+            result.status = Status::Error;
+            result.reason = msg;
+            return result;
+        }
+    };
+
+    let mut in_scope = 0usize;
+    let mut compliant = 0usize;
+    let mut failing = Vec::new();
+    let mut eval_errors = Vec::new();
+    for r in snapshot.of_kind(&check.resource) {
+        let data = engine::to_cel(&r.data);
+        if let Some(p) = &scope {
+            match engine::eval(p, &ctx, r, &data) {
+                Ok(Value::Bool(true)) => {}
+                Ok(Value::Bool(false)) => continue,
+                Ok(other) => {
+                    eval_errors.push(format!("`where` gave {other:?}, not a bool, for {}", r.id));
+                    continue;
+                }
+                Err(e) => {
+                    eval_errors.push(format!("`where` failed for {}: {e}", r.id));
+                    continue;
+                }
+            }
+        }
+        in_scope += 1;
+        let mut problems = Vec::new();
+        for (p, a) in &asserts {
+            match engine::eval(p, &ctx, r, &data) {
+                Ok(Value::Bool(true)) => {}
+                Ok(Value::Bool(false)) => problems.push(a.otherwise.clone()),
+                Ok(other) => eval_errors.push(format!("`{}` gave {other:?}, not a bool, for {}", a.that.source.trim(), r.id)),
+                Err(e) => eval_errors.push(format!("`{}` failed for {}: {e}", a.that.source.trim(), r.id)),
+            }
+        }
+        if problems.is_empty() {
+            compliant += 1;
+            continue;
+        }
+        if let Some(p) = &flag {
+            if let Ok(Value::List(items)) = engine::eval(p, &ctx, r, &data) {
+                problems.extend(items.iter().filter_map(|v| match v {
+                    Value::String(s) => Some(s.to_string()),
+                    _ => None,
+                }));
+            }
+        }
+        failing.push(Finding {
+            id: r.id.clone(),
+            name: kinds::label(&r.kind, &r.data),
+            account: r.account.clone(),
+            region: r.region.clone(),
+            problems,
+        });
+    }
+    result.evaluated = in_scope;
+    let subject = &check.subject;
+
+    if !eval_errors.is_empty() {
+        result.status = Status::Error;
+        result.reason = format!(
+            "The check could not be evaluated ({}); fix the control's expressions in the catalog.",
+            eval_errors.into_iter().take(3).collect::<Vec<_>>().join("; ")
+        );
+        return result;
+    }
+    let missing = if errors.is_empty() {
+        String::new()
+    } else {
+        format!(" Some evidence could not be collected: {}.", describe_errors(&errors))
+    };
+    let listed = |fs: &[Finding]| {
+        let mut parts: Vec<String> =
+            fs.iter().take(3).map(|f| format!("{} ({})", f.name, f.problems.join("; "))).collect();
+        if fs.len() > 3 {
+            parts.push(format!("and {} more", fs.len() - 3));
+        }
+        parts.join(", ")
+    };
+    match check.mode {
+        Mode::Each if !failing.is_empty() => {
+            result.status = Status::Fail;
+            result.reason = if in_scope == 1 {
+                format!("The {subject} does not comply: {}.{missing}", listed(&failing))
+            } else {
+                format!("{} of {} do not comply: {}.{missing}", failing.len(), plural(in_scope, subject), listed(&failing))
+            };
+        }
+        Mode::Any if compliant > 0 => {
+            result.status = Status::Pass;
+            result.reason = format!(
+                "{} of {} meet{} every requirement.",
+                compliant,
+                plural(in_scope, subject),
+                if compliant == 1 { "s" } else { "" }
+            );
+            failing.clear();
+        }
+        _ if !errors.is_empty() => {
+            result.status = Status::Error;
+            result.reason = format!("Evidence could not be collected: {}.", describe_errors(&errors));
+        }
+        _ if in_scope == 0 => {
+            result.status = check.when_none;
+            result.reason = match check.when_none {
+                Status::Fail => format!("No {subject} exists, and at least one is required."),
+                _ => format!("No {subject} is in scope for this control."),
+            };
+        }
+        Mode::Each if in_scope == 1 => result.reason = format!("The {subject} complies."),
+        Mode::Each => result.reason = format!("All {} comply.", plural(in_scope, subject)),
+        Mode::Any => {
+            result.status = Status::Fail;
+            result.reason = format!("No {subject} meets every requirement: {}.", listed(&failing));
+        }
+    }
+    result.failing = failing;
+    result
+}
+
+fn composite(c: &Control, ids: Vec<String>, done: &BTreeMap<String, ControlResult>) -> ControlResult {
+    let parts: Vec<&ControlResult> = ids.iter().filter_map(|i| done.get(i)).collect();
+    let with = |s: Status| -> Vec<&str> { parts.iter().filter(|p| p.status == s).map(|p| p.id.as_str()).collect() };
+    let (fail, error, manual, pass) = (with(Status::Fail), with(Status::Error), with(Status::Manual), with(Status::Pass));
+    let n = parts.len();
+    let (status, reason) = if !fail.is_empty() {
+        (Status::Fail, format!("{} of {n} included controls fail: {}.", fail.len(), fail.join(", ")))
+    } else if !error.is_empty() {
+        (Status::Error, format!("{} of {n} included controls could not be evaluated: {}.", error.len(), error.join(", ")))
+    } else if !manual.is_empty() {
+        (Status::Manual, format!("{} of {n} included controls need a person's answer: {}.", manual.len(), manual.join(", ")))
+    } else if !pass.is_empty() {
+        (Status::Pass, format!("All {} applicable included controls pass.", pass.len()))
+    } else {
+        (Status::NotApplicable, "None of the included controls applies to this account.".to_string())
+    };
+    let mut r = base(c, status, reason);
+    r.evidence_errors = parts.iter().flat_map(|p| p.evidence_errors.clone()).collect();
+    r.evidence_errors.dedup();
+    r.evaluated = parts.iter().map(|p| p.evaluated).sum();
+    r.includes = ids;
+    r
+}

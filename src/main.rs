@@ -1,0 +1,272 @@
+//! The `evidence-pack` command line: parses arguments and calls the stages.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use evidence_pack::evaluate::{Catalog, Results};
+use evidence_pack::seal::{self, Signer};
+use evidence_pack::snapshot::Snapshot;
+use evidence_pack::{collect, evaluate};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success: every control passed, or was manual or not applicable
+  1  evidence-pack could not do its job (bad input, unreadable key, I/O)
+  2  the command line is wrong
+  3  one or more controls failed (the pack is still written)
+  4  no control failed, but evidence for one or more could not be
+     collected (status `error`; the pack is still written)
+  5  verify: the pack does not verify";
+
+#[derive(Parser)]
+#[command(name = "evidence-pack", version, about = "Turn an AWS account's security posture into a signed, hashed, zipped audit evidence pack.", after_help = EXIT_CODES)]
+struct Cli {
+    /// No progress bar or summary on stderr.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct CollectArgs {
+    /// Regions to read, comma-separated (default: every enabled region).
+    #[arg(long, value_delimiter = ',')]
+    regions: Option<Vec<String>>,
+    /// AWS profile to use (default: the standard credential chain).
+    #[arg(long, env = "AWS_PROFILE")]
+    profile: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct PackArgs {
+    /// OpenSSH Ed25519 private key that signs the manifest.
+    #[arg(long, env = "EVIDENCE_PACK_KEY")]
+    key: PathBuf,
+    /// Control catalog (default: the catalog built into this binary).
+    #[arg(long)]
+    controls: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read the account (read-only) into a snapshot.
+    Collect {
+        #[command(flatten)]
+        aws: CollectArgs,
+        /// Where to write the snapshot JSON.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Evaluate snapshots, render the report and seal the pack.
+    #[command(after_help = EXIT_CODES)]
+    Pack {
+        /// Snapshot files; several (one per account) are merged into one pack.
+        #[arg(required = true)]
+        snapshots: Vec<PathBuf>,
+        #[command(flatten)]
+        pack: PackArgs,
+        /// Where to write the pack (zip).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Collect and pack in one go.
+    #[command(after_help = EXIT_CODES)]
+    Run {
+        #[command(flatten)]
+        aws: CollectArgs,
+        #[command(flatten)]
+        pack: PackArgs,
+        /// Where to write the pack (zip).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Also write the snapshot here.
+        #[arg(long)]
+        snapshot: Option<PathBuf>,
+    },
+    /// Evaluate a snapshot and print each control's status, without packing.
+    #[command(after_help = EXIT_CODES)]
+    Evaluate {
+        snapshots: Vec<PathBuf>,
+        #[arg(long)]
+        controls: Option<PathBuf>,
+        /// Print results.json instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a pack: every hash, no missing or extra file, and the signature.
+    #[command(after_help = EXIT_CODES)]
+    Verify {
+        pack: PathBuf,
+        /// The signer's OpenSSH public key (`.pub`).
+        #[arg(long)]
+        public_key: PathBuf,
+    },
+    /// Pack the bundled example account, signed with a throwaway key. Needs
+    /// no AWS account and no network.
+    Demo {
+        /// Where to write the pack; the public key goes beside it as `.pub`.
+        #[arg(short, long, default_value = "demo.zip")]
+        output: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Collect { aws, output } => {
+            let snapshot = collect_snapshot(&aws, quiet)?;
+            seal::write_atomic(&output, snapshot.to_json().as_bytes())?;
+            note(quiet, &format!("wrote {} ({} resources, {} collection errors)", output.display(), snapshot.resources.len(), snapshot.errors.len()));
+            Ok(if snapshot.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(4) })
+        }
+        Command::Pack { snapshots, pack, output } => {
+            let snapshot = read_snapshots(&snapshots)?;
+            write_pack(&snapshot, &pack, &output, quiet)
+        }
+        Command::Run { aws, pack, output, snapshot: snapshot_out } => {
+            // Fail on a bad key or catalog before spending time on AWS.
+            let catalog = load_catalog(pack.controls.as_deref())?;
+            let signer = load_key(&pack.key)?;
+            let snapshot = collect_snapshot(&aws, quiet)?;
+            if let Some(p) = snapshot_out {
+                seal::write_atomic(&p, snapshot.to_json().as_bytes())?;
+            }
+            finish(&snapshot, &catalog, &signer, &output, quiet)
+        }
+        Command::Evaluate { snapshots, controls, json } => {
+            let snapshot = read_snapshots(&snapshots)?;
+            let catalog = load_catalog(controls.as_deref())?;
+            let results = evaluate::evaluate(&snapshot, &catalog);
+            if json {
+                print!("{}", results.to_json());
+            } else {
+                for c in &results.controls {
+                    println!("{:<14} {:<15} {}", c.id, c.status.as_str(), c.reason);
+                }
+            }
+            Ok(exit_for(&results))
+        }
+        Command::Verify { pack, public_key } => {
+            let key = ssh_key::PublicKey::read_openssh_file(&public_key)
+                .with_context(|| format!("cannot read public key {} (expected an OpenSSH `.pub` line)", public_key.display()))?;
+            let file = std::fs::File::open(&pack).with_context(|| format!("cannot open {}", pack.display()))?;
+            match seal::verify(std::io::BufReader::new(file), &key, seal::Limits::default()) {
+                Ok(v) => {
+                    println!("{}: OK — {} files match {} and the signature is valid ({})", pack.display(), v.files.len(), seal::MANIFEST, v.signer_fingerprint);
+                    println!("pack id: {}", v.pack_id);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{}: FAILED — {e}", pack.display());
+                    Ok(ExitCode::from(5))
+                }
+            }
+        }
+        Command::Demo { output } => {
+            let snapshot = Snapshot::from_json("examples/snapshot.json (built in)", evidence_pack::EXAMPLE_SNAPSHOT)?;
+            let signer = Signer::generate();
+            let packed = evidence_pack::pack(&snapshot, &Catalog::builtin(), &signer)?;
+            let pub_path = output.with_extension("pub");
+            seal::write_atomic(&pub_path, format!("{}\n", signer.public_openssh("evidence-pack-demo")).as_bytes())?;
+            seal::write_atomic(&output, &packed.zip)?;
+            print_summary(&packed.results, &output, quiet);
+            println!("public key: {}", pub_path.display());
+            println!("verify with: evidence-pack verify {} --public-key {}", output.display(), pub_path.display());
+            // The demo account fails controls on purpose; that is not an error here.
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn note(quiet: bool, msg: &str) {
+    if !quiet {
+        eprintln!("{msg}");
+    }
+}
+
+fn collect_snapshot(aws: &CollectArgs, quiet: bool) -> Result<Snapshot> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let config = collect::load_config(aws.profile.as_deref()).await;
+        let options = collect::Options {
+            regions: aws.regions.clone(),
+            profile: aws.profile.clone(),
+            progress: !quiet,
+        };
+        collect::collect(&config, &options).await.context("collecting evidence")
+    })
+}
+
+fn read_snapshots(paths: &[PathBuf]) -> Result<Snapshot> {
+    let parts = paths
+        .iter()
+        .map(|p| Snapshot::read(p).map_err(anyhow::Error::from))
+        .collect::<Result<Vec<_>>>()?;
+    Snapshot::merge(parts).context("no snapshot given")
+}
+
+fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
+    Ok(match path {
+        Some(p) => Catalog::read(p)?,
+        None => Catalog::builtin(),
+    })
+}
+
+fn load_key(path: &Path) -> Result<Signer> {
+    Ok(Signer::from_file(path)?)
+}
+
+fn write_pack(snapshot: &Snapshot, args: &PackArgs, output: &Path, quiet: bool) -> Result<ExitCode> {
+    let catalog = load_catalog(args.controls.as_deref())?;
+    let signer = load_key(&args.key)?;
+    finish(snapshot, &catalog, &signer, output, quiet)
+}
+
+fn finish(snapshot: &Snapshot, catalog: &Catalog, signer: &Signer, output: &Path, quiet: bool) -> Result<ExitCode> {
+    let packed = evidence_pack::pack(snapshot, catalog, signer).context("building the pack")?;
+    seal::write_atomic(output, &packed.zip)?;
+    print_summary(&packed.results, output, quiet);
+    Ok(exit_for(&packed.results))
+}
+
+fn print_summary(results: &Results, output: &Path, quiet: bool) {
+    let s = &results.summary;
+    note(
+        quiet,
+        &format!(
+            "wrote {}: {} controls — {} pass, {} fail, {} error, {} manual, {} not applicable",
+            output.display(),
+            results.controls.len(),
+            s.pass,
+            s.fail,
+            s.error,
+            s.manual,
+            s.not_applicable
+        ),
+    );
+}
+
+fn exit_for(results: &Results) -> ExitCode {
+    if results.summary.fail > 0 {
+        ExitCode::from(3)
+    } else if results.summary.error > 0 {
+        ExitCode::from(4)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

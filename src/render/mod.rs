@@ -1,0 +1,295 @@
+//! Stage 3: render the results and evidence as a report.
+//!
+//! One [`Report`] model is built from the snapshot and results; every
+//! output format renders that model, so the report's structure lives in one
+//! place and the templates only lay it out.
+
+pub mod pdf;
+pub mod tables;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::evaluate::{Catalog, ControlResult, Kind, Results};
+use crate::snapshot::{CollectionError, Snapshot};
+pub use tables::Table;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub title: String,
+    pub cover: Cover,
+    pub summary: SummaryView,
+    pub controls: Vec<ControlView>,
+    pub errors: Vec<CollectionError>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cover {
+    pub catalog_name: String,
+    pub catalog_version: u32,
+    pub catalog_sha256: String,
+    pub snapshot_sha256: String,
+    pub tool: String,
+    pub accounts: Vec<AccountView>,
+    pub regions: Vec<String>,
+    pub collected_from: String,
+    pub collected_to: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    pub id: String,
+    pub alias: String,
+    pub collector_arn: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryView {
+    pub counts: BTreeMap<String, usize>,
+    pub total: usize,
+    pub rows: Vec<SummaryRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryRow {
+    pub id: String,
+    pub anchor: String,
+    pub title: String,
+    pub severity: String,
+    pub status: String,
+    pub failing: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ControlView {
+    pub id: String,
+    pub anchor: String,
+    pub title: String,
+    pub severity: String,
+    pub status: String,
+    pub reason: String,
+    pub description: String,
+    pub frameworks: Vec<String>,
+    pub failing: Vec<FindingView>,
+    pub evidence_errors: Vec<CollectionError>,
+    pub tables: Vec<Table>,
+    pub sections: Vec<SectionView>,
+    pub remediation: String,
+    pub remediation_url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingView {
+    pub name: String,
+    pub id: String,
+    pub location: String,
+    pub problems: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionView {
+    pub title: String,
+    pub text: String,
+    pub controls: Vec<SummaryRow>,
+    pub reasons: Vec<String>,
+    pub tables: Vec<Table>,
+}
+
+/// The anchor GitHub gives a heading (lowercase, punctuation dropped,
+/// spaces as dashes), so links work in report.md on GitHub and in report.html.
+pub fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+fn summary_row(r: &ControlResult) -> SummaryRow {
+    SummaryRow {
+        id: r.id.clone(),
+        anchor: anchor(&r.id),
+        title: r.title.clone(),
+        severity: format!("{:?}", r.severity).to_lowercase(),
+        status: r.status.as_str().to_string(),
+        failing: r.failing.len(),
+    }
+}
+
+pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, results: &Results) -> Report {
+    let failing_of = |ids: &[&str]| -> BTreeSet<String> {
+        ids.iter()
+            .filter_map(|id| results.get(id))
+            .flat_map(|r| r.failing.iter().map(|f| f.id.clone()))
+            .collect()
+    };
+    let mut controls = Vec::new();
+    for c in &catalog.controls {
+        let Some(r) = results.get(&c.id) else { continue };
+        let mut sections = Vec::new();
+        let mut tables = Vec::new();
+        match &c.kind {
+            Kind::Composite(secs) => {
+                for s in secs {
+                    let ids: Vec<&str> = s.controls.iter().map(String::as_str).collect();
+                    let parts: Vec<&ControlResult> = ids.iter().filter_map(|i| results.get(i)).collect();
+                    sections.push(SectionView {
+                        title: s.title.clone(),
+                        text: s.text.clone(),
+                        controls: parts.iter().map(|p| summary_row(p)).collect(),
+                        reasons: parts.iter().map(|p| format!("{}: {}", p.id, p.reason)).collect(),
+                        tables: tables::tables(snapshot, &s.evidence, &failing_of(&ids)),
+                    });
+                }
+            }
+            _ => tables = tables::tables(snapshot, &c.evidence, &failing_of(&[c.id.as_str()])),
+        }
+        controls.push(ControlView {
+            id: c.id.clone(),
+            anchor: anchor(&c.id),
+            title: c.title.clone(),
+            severity: format!("{:?}", c.severity).to_lowercase(),
+            status: r.status.as_str().to_string(),
+            reason: r.reason.clone(),
+            description: c.description.trim().to_string(),
+            frameworks: c
+                .frameworks
+                .iter()
+                .map(|(k, v)| format!("{}: {}", k.replace('_', " "), v.join(", ")))
+                .collect(),
+            failing: r
+                .failing
+                .iter()
+                .map(|f| FindingView {
+                    name: f.name.clone(),
+                    id: f.id.clone(),
+                    location: format!("{}/{}", f.account, f.region),
+                    problems: f.problems.join("; "),
+                })
+                .collect(),
+            evidence_errors: r.evidence_errors.clone(),
+            tables,
+            sections,
+            remediation: c.remediation.as_ref().map(|r| r.text.trim().to_string()).unwrap_or_default(),
+            remediation_url: c.remediation.as_ref().and_then(|r| r.url.clone()).unwrap_or_default(),
+        });
+    }
+    let s = &results.summary;
+    let counts = BTreeMap::from([
+        ("pass".to_string(), s.pass),
+        ("fail".to_string(), s.fail),
+        ("error".to_string(), s.error),
+        ("manual".to_string(), s.manual),
+        ("not_applicable".to_string(), s.not_applicable),
+    ]);
+    Report {
+        title: "AWS Security Evidence Pack".into(),
+        cover: Cover {
+            catalog_name: catalog.name.clone(),
+            catalog_version: catalog.version,
+            catalog_sha256: catalog.sha256.clone(),
+            snapshot_sha256: snapshot_sha256.to_string(),
+            tool: format!("{} {}", snapshot.tool.name, snapshot.tool.version),
+            accounts: snapshot
+                .accounts
+                .iter()
+                .map(|a| AccountView {
+                    id: a.account_id.clone(),
+                    alias: a.alias.clone().unwrap_or_else(|| "-".into()),
+                    collector_arn: a.collector_arn.clone(),
+                })
+                .collect(),
+            regions: snapshot.regions().into_iter().map(String::from).collect(),
+            collected_from: time(snapshot.collected_at.started),
+            collected_to: time(snapshot.collected_at.finished),
+        },
+        summary: SummaryView {
+            counts,
+            total: results.controls.len(),
+            rows: results.controls.iter().map(summary_row).collect(),
+        },
+        controls,
+        errors: snapshot.errors.clone(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("report template error: {0}")]
+    Template(String),
+}
+
+/// Markdown table cells: no raw pipes or line breaks.
+fn md_cell(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+pub fn markdown(report: &Report) -> Result<String, RenderError> {
+    let err = |e: tera::Error| RenderError::Template(e.to_string());
+    let mut tera = tera::Tera::new();
+    // Filters first: templates are checked against them when added.
+    tera.register_filter("cell", |s: &str, _: tera::Kwargs, _: &tera::State| md_cell(s));
+    tera.register_filter("badge", |s: &str, _: tera::Kwargs, _: &tera::State| status_badge(s));
+    tera.add_raw_template("report.md", include_str!("../../templates/report.md.tera")).map_err(err)?;
+    let ctx = tera::Context::from_serialize(report).map_err(err)?;
+    let mut out = tera.render("report.md", &ctx).map_err(err)?;
+    // Templates leave runs of blank lines around skipped blocks.
+    while out.contains("\n\n\n") {
+        out = out.replace("\n\n\n", "\n\n");
+    }
+    Ok(out)
+}
+
+pub fn status_badge(s: &str) -> String {
+    match s {
+        "pass" => "✅ PASS",
+        "fail" => "❌ FAIL",
+        "error" => "⚠️ ERROR",
+        "manual" => "📝 MANUAL",
+        "not_applicable" => "➖ N/A",
+        other => other,
+    }
+    .to_string()
+}
+
+/// `report.html`: the Markdown report as one self-contained page (inline
+/// CSS, no scripts, nothing fetched), so the two can never drift apart.
+pub fn html(markdown: &str, title: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html::push_html};
+    let mut events: Vec<Event> = Parser::new_ext(markdown, Options::ENABLE_TABLES).collect();
+    // Give headings the ids their Markdown links point at.
+    let mut i = 0;
+    while i < events.len() {
+        if let Event::Start(Tag::Heading { .. }) = &events[i] {
+            let mut text = String::new();
+            let mut j = i + 1;
+            while j < events.len() && !matches!(events[j], Event::End(TagEnd::Heading(_))) {
+                if let Event::Text(t) | Event::Code(t) = &events[j] {
+                    text.push_str(t);
+                }
+                j += 1;
+            }
+            if let Event::Start(Tag::Heading { id, .. }) = &mut events[i] {
+                *id = Some(anchor(&text).into());
+            }
+        }
+        i += 1;
+    }
+    let mut body = String::new();
+    push_html(&mut body, events.into_iter());
+    let title = title.replace('&', "&amp;").replace('<', "&lt;");
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
+        include_str!("../../templates/report.css")
+    )
+}

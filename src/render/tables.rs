@@ -1,0 +1,379 @@
+//! Evidence tables, one builder per resource kind, with the columns an
+//! auditor knows from the AWS console and the CLI commands that reproduce
+//! each row. Markdown, HTML and PDF all render these same tables.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::snapshot::kinds::{
+    AccountSummary, AcmCertificate, IamGroup, IamUser, KmsKey, PasswordPolicy, ResourceData,
+    SecurityGroup, SgRule, Trail,
+};
+use crate::snapshot::{GLOBAL, Resource, Snapshot};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Table {
+    pub kind: String,
+    pub title: String,
+    /// The API operations the rows came from.
+    pub operations: Vec<String>,
+    /// Earliest and latest collection time of the rows, formatted.
+    pub collected: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Row>,
+    /// `aws` CLI commands that reproduce the rows.
+    pub cli: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Row {
+    pub cells: Vec<String>,
+    /// The row belongs to a resource the control found non-compliant.
+    pub flagged: bool,
+}
+
+pub fn fmt_time(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| d.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|_| t.to_string())
+}
+
+fn opt(t: &Option<String>) -> String {
+    t.as_deref().map(fmt_time).unwrap_or_else(|| "-".into())
+}
+
+fn yes(b: bool) -> String {
+    if b { "Yes" } else { "No" }.into()
+}
+
+fn region_flag(r: &Resource) -> String {
+    if r.region == GLOBAL {
+        String::new()
+    } else {
+        format!(" --region {}", r.region)
+    }
+}
+
+/// Build the table for one kind, flagging rows of the `failing` resource ids.
+/// `None` for kinds that have no table of their own.
+pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Option<Table> {
+    let items: Vec<&Resource> = snapshot.of_kind(kind).collect();
+    let multi_account = snapshot.accounts.len() > 1;
+    let mut rows: Vec<(bool, Vec<String>)> = Vec::new();
+    let mut cli: BTreeSet<String> = BTreeSet::new();
+    let (title, mut columns): (&str, Vec<&str>) = match kind {
+        AccountSummary::KIND => ("Account security settings (IAM dashboard)", vec!["Setting", "Status"]),
+        PasswordPolicy::KIND => ("Password policy (IAM, Account settings)", vec!["Setting", "Value"]),
+        IamGroup::KIND => ("User groups", vec!["Group name", "Users", "Permissions", "Members", "Policies"]),
+        IamUser::KIND => ("Users", vec!["User name", "Groups", "Attached policies", "Inline policies"]),
+        KmsKey::KIND => (
+            "KMS keys",
+            vec!["Region", "Aliases", "Key ID", "Status", "Managed by", "Key type", "Key spec", "Key usage", "Rotation"],
+        ),
+        AcmCertificate::KIND => (
+            "ACM certificates",
+            vec!["Region", "Domain", "Status", "Renewal status", "Type", "In use", "Not after", "Days left"],
+        ),
+        Trail::KIND => (
+            "CloudTrail trails",
+            vec!["Trail name", "Logging", "Multi-region", "Log location", "Log file validation", "SSE-KMS", "Last delivered"],
+        ),
+        SecurityGroup::KIND => (
+            "Security group rules",
+            vec!["Region", "Group", "VPC", "Direction", "Protocol", "Ports", "Source / destination", "Open to the Internet"],
+        ),
+        _ => return None,
+    };
+    let now = snapshot.collected_at.finished;
+    for r in &items {
+        let start = rows.len();
+        let flagged = failing.contains(&r.id);
+        let rf = region_flag(r);
+        match kind {
+            AccountSummary::KIND => {
+                let Some(Ok(s)) = r.parse::<AccountSummary>() else { continue };
+                cli.insert("aws iam get-account-summary".into());
+                rows.push((flagged, vec!["Root user has MFA".into(), yes(s.root_mfa_enabled)]));
+                rows.push((flagged, vec!["Root user has access keys".into(), yes(s.root_access_keys_present)]));
+                rows.push((
+                    flagged,
+                    vec![
+                        "Session tokens from the global STS endpoint".into(),
+                        match s.global_endpoint_token_version {
+                            2 => "Valid in all AWS Regions (version 2)".into(),
+                            v => format!("Valid only in AWS Regions enabled by default (version {v})"),
+                        },
+                    ],
+                ));
+                for (k, label) in [("Users", "IAM users"), ("Groups", "IAM groups"), ("Roles", "IAM roles"), ("MFADevicesInUse", "MFA devices in use")] {
+                    if let Some(v) = s.summary.get(k) {
+                        rows.push((false, vec![label.into(), v.to_string()]));
+                    }
+                }
+            }
+            PasswordPolicy::KIND => {
+                let Some(Ok(p)) = r.parse::<PasswordPolicy>() else { continue };
+                cli.insert("aws iam get-account-password-policy".into());
+                let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "Not set".into());
+                let settings = if !p.present {
+                    vec![("Custom password policy", "None: IAM's default policy applies".to_string())]
+                } else { vec![
+                    ("Custom password policy", "Yes".to_string()),
+                    ("Minimum length", n(p.minimum_password_length)),
+                    ("Require uppercase", yes(p.require_uppercase_characters)),
+                    ("Require lowercase", yes(p.require_lowercase_characters)),
+                    ("Require numbers", yes(p.require_numbers)),
+                    ("Require symbols", yes(p.require_symbols)),
+                    ("Users may change their password", yes(p.allow_users_to_change_password)),
+                    (
+                        "Password expiry",
+                        match p.max_password_age {
+                            Some(d) if p.expire_passwords => format!("{d} days"),
+                            _ => "Never expire".into(),
+                        },
+                    ),
+                    ("Prevent reuse of last", n(p.password_reuse_prevention)),
+                    ("Expired passwords need an administrator reset", yes(p.hard_expiry)),
+                ] };
+                for (k, v) in settings {
+                    rows.push((flagged, vec![k.into(), v]));
+                }
+            }
+            IamGroup::KIND => {
+                let Some(Ok(g)) = r.parse::<IamGroup>() else { continue };
+                cli.insert("aws iam get-account-authorization-details --filter User Group".into());
+                let policies: Vec<String> = g
+                    .attached_policies
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .chain(g.inline_policies.iter().map(|p| format!("{} (inline)", p.name)))
+                    .collect();
+                let defined = if policies.is_empty() { "Not defined" } else { "Defined" };
+                rows.push((
+                    flagged,
+                    vec![g.name, g.members.len().to_string(), defined.into(), g.members.join(", "), policies.join(", ")],
+                ));
+            }
+            IamUser::KIND => {
+                let Some(Ok(u)) = r.parse::<IamUser>() else { continue };
+                cli.insert("aws iam get-account-authorization-details --filter User Group".into());
+                let names = |v: Vec<String>| if v.is_empty() { "-".to_string() } else { v.join(", ") };
+                rows.push((
+                    flagged,
+                    vec![
+                        u.name,
+                        names(u.groups),
+                        names(u.attached_policies.into_iter().map(|p| p.name).collect()),
+                        names(u.inline_policies.into_iter().map(|p| p.name).collect()),
+                    ],
+                ));
+            }
+            KmsKey::KIND => {
+                let Some(Ok(k)) = r.parse::<KmsKey>() else { continue };
+                cli.insert(format!("aws kms describe-key --key-id {}{rf}", k.key_id));
+                if k.rotation_enabled.is_some() {
+                    cli.insert(format!("aws kms get-key-rotation-status --key-id {}{rf}", k.key_id));
+                }
+                let key_type = if k.spec == "SYMMETRIC_DEFAULT" {
+                    "Symmetric"
+                } else if k.spec.starts_with("HMAC") {
+                    "HMAC"
+                } else {
+                    "Asymmetric"
+                };
+                let usage = match k.usage.as_deref().unwrap_or("-") {
+                    "ENCRYPT_DECRYPT" => "Encrypt and decrypt",
+                    "SIGN_VERIFY" => "Sign and verify",
+                    "GENERATE_VERIFY_MAC" => "Generate and verify MAC",
+                    "KEY_AGREEMENT" => "Key agreement",
+                    other => other,
+                };
+                let rotation = match (k.rotation_enabled, k.rotation_period_days) {
+                    (Some(true), Some(d)) => format!("Enabled, every {d} days"),
+                    (Some(true), None) => "Enabled".into(),
+                    (Some(false), _) => "Disabled".into(),
+                    (None, _) => "Not supported".into(),
+                };
+                rows.push((
+                    flagged,
+                    vec![
+                        r.region.clone(),
+                        if k.aliases.is_empty() { "-".into() } else { k.aliases.join(", ") },
+                        k.key_id,
+                        k.state,
+                        if k.manager == "AWS" { "AWS" } else { "Customer" }.into(),
+                        key_type.into(),
+                        k.spec,
+                        usage.into(),
+                        rotation,
+                    ],
+                ));
+            }
+            AcmCertificate::KIND => {
+                let Some(Ok(c)) = r.parse::<AcmCertificate>() else { continue };
+                cli.insert(format!("aws acm describe-certificate --certificate-arn {}{rf}", c.arn));
+                let days = c
+                    .not_after
+                    .as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| (t.with_timezone(&chrono::Utc) - now).num_days().to_string())
+                    .unwrap_or_else(|| "-".into());
+                let ty = match c.cert_type.as_str() {
+                    "AMAZON_ISSUED" => "Amazon issued",
+                    "IMPORTED" => "Imported",
+                    "PRIVATE" => "Private",
+                    o => o,
+                };
+                rows.push((
+                    flagged,
+                    vec![
+                        r.region.clone(),
+                        c.domain.clone(),
+                        title_case(&c.status),
+                        c.renewal_status.as_deref().map(title_case).unwrap_or_else(|| "-".into()),
+                        ty.into(),
+                        yes(c.in_use),
+                        opt(&c.not_after),
+                        days,
+                    ],
+                ));
+            }
+            Trail::KIND => {
+                let Some(Ok(t)) = r.parse::<Trail>() else { continue };
+                cli.insert(format!("aws cloudtrail describe-trails --no-include-shadow-trails{rf}"));
+                cli.insert(format!("aws cloudtrail get-trail-status --name {}{rf}", t.arn));
+                cli.insert(format!("aws cloudtrail get-event-selectors --trail-name {}{rf}", t.arn));
+                let location = match (&t.s3_bucket, &t.s3_key_prefix) {
+                    (Some(b), Some(p)) => format!("{b}/{p}/AWSLogs/{}", r.account),
+                    (Some(b), None) => format!("{b}/AWSLogs/{}", r.account),
+                    _ => "-".into(),
+                };
+                rows.push((
+                    flagged,
+                    vec![
+                        t.name,
+                        match t.is_logging {
+                            Some(true) => "Logging".into(),
+                            Some(false) => "Not logging".into(),
+                            None => "Unknown".into(),
+                        },
+                        yes(t.multi_region),
+                        location,
+                        if t.log_file_validation { "Enabled" } else { "Disabled" }.into(),
+                        t.kms_key_id.clone().map(|_| "Enabled".to_string()).unwrap_or_else(|| "Not enabled".into()),
+                        opt(&t.latest_delivery_time),
+                    ],
+                ));
+            }
+            SecurityGroup::KIND => {
+                let Some(Ok(g)) = r.parse::<SecurityGroup>() else { continue };
+                cli.insert(format!("aws ec2 describe-security-groups{rf}"));
+                let group = format!("{} ({})", g.group_id, g.name);
+                let vpc = g.vpc_id.clone().unwrap_or_else(|| "-".into());
+                if g.ingress.is_empty() && g.egress.is_empty() {
+                    rows.push((false, vec![r.region.clone(), group.clone(), vpc.clone(), "-".into(), "-".into(), "-".into(), "No rules".into(), "No".into()]));
+                }
+                for (direction, rules) in [("Inbound", &g.ingress), ("Outbound", &g.egress)] {
+                    for rule in rules {
+                        let open = is_open(rule);
+                        // A failing group's rows that explain the failure: its
+                        // open inbound rules, or every rule of a default group.
+                        let explains = flagged && ((direction == "Inbound" && open) || g.is_default);
+                        rows.push((
+                            explains,
+                            vec![
+                                r.region.clone(),
+                                group.clone(),
+                                vpc.clone(),
+                                direction.into(),
+                                protocol_name(&rule.protocol),
+                                ports(rule),
+                                rule.peer.clone(),
+                                yes(open),
+                            ],
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+        if multi_account {
+            for row in &mut rows[start..] {
+                row.1.insert(0, r.account.clone());
+            }
+        }
+    }
+    if multi_account {
+        columns.insert(0, "Account");
+    }
+    // Failing resources first, keeping each group's own order.
+    rows.sort_by_key(|(flagged, _)| !*flagged);
+    let mut operations: BTreeSet<String> = BTreeSet::new();
+    let (mut first, mut last) = (None, None);
+    for r in &items {
+        operations.insert(r.source.operation.clone());
+        let t = r.source.collected_at;
+        first = Some(first.map_or(t, |f: chrono::DateTime<chrono::Utc>| f.min(t)));
+        last = Some(last.map_or(t, |l: chrono::DateTime<chrono::Utc>| l.max(t)));
+    }
+    let collected = match (first, last) {
+        (Some(f), Some(l)) if f == l => f.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        (Some(f), Some(l)) => format!("{} to {}", f.format("%Y-%m-%d %H:%M:%S"), l.format("%Y-%m-%d %H:%M:%S UTC")),
+        _ => "-".into(),
+    };
+    Some(Table {
+        kind: kind.to_string(),
+        title: title.to_string(),
+        operations: operations.into_iter().collect(),
+        collected,
+        columns: columns.into_iter().map(String::from).collect(),
+        rows: rows.into_iter().map(|(flagged, cells)| Row { cells, flagged }).collect(),
+        cli: cli.into_iter().collect(),
+    })
+}
+
+pub fn is_open(rule: &SgRule) -> bool {
+    rule.peer == "0.0.0.0/0" || rule.peer == "::/0"
+}
+
+fn protocol_name(p: &str) -> String {
+    match p {
+        "-1" => "All".into(),
+        "6" => "TCP".into(),
+        "17" => "UDP".into(),
+        other => other.to_uppercase(),
+    }
+}
+
+fn ports(rule: &SgRule) -> String {
+    match (rule.protocol.as_str(), rule.from_port, rule.to_port) {
+        ("-1", _, _) => "All".into(),
+        (_, Some(-1), _) | (_, None, _) => "All".into(),
+        (_, Some(f), Some(t)) if f == t => f.to_string(),
+        (_, Some(f), Some(t)) => format!("{f}-{t}"),
+        (_, Some(f), None) => f.to_string(),
+    }
+}
+
+fn title_case(s: &str) -> String {
+    let lower = s.replace('_', " ").to_lowercase();
+    let mut c = lower.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Tables for a list of kinds, skipping kinds without a table.
+pub fn tables(snapshot: &Snapshot, kinds: &[String], failing: &BTreeSet<String>) -> Vec<Table> {
+    let mut seen = BTreeMap::new();
+    for k in kinds {
+        if !seen.contains_key(k) {
+            if let Some(t) = table(snapshot, k, failing) {
+                seen.insert(k.clone(), t);
+            }
+        }
+    }
+    kinds.iter().filter_map(|k| seen.remove(k)).collect()
+}

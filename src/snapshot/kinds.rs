@@ -1,0 +1,274 @@
+//! The resource kinds a snapshot holds, one struct each.
+//!
+//! Field names are what `controls.yaml` expressions see (`r.rotation_enabled`),
+//! so they are part of the catalog's interface: rename one only with a
+//! schema version bump. Times are RFC 3339 strings in UTC.
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::Value;
+
+/// Ties a data struct to its `type` string in the snapshot.
+pub trait ResourceData: Serialize + DeserializeOwned {
+    const KIND: &'static str;
+}
+
+macro_rules! kind {
+    ($t:ty, $k:literal) => {
+        impl ResourceData for $t {
+            const KIND: &'static str = $k;
+        }
+    };
+}
+
+/// `iam:GetAccountSummary`, with the flags that matter named.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AccountSummary {
+    pub root_mfa_enabled: bool,
+    pub root_access_keys_present: bool,
+    /// 1: tokens from the global STS endpoint are valid only in regions
+    /// enabled by default; 2: valid in all regions.
+    pub global_endpoint_token_version: i64,
+    /// Every key of the summary map, as AWS names them.
+    pub summary: std::collections::BTreeMap<String, i64>,
+}
+kind!(AccountSummary, "iam.account_summary");
+
+/// `iam:GetAccountPasswordPolicy`. `present: false` means the account has no
+/// policy and IAM's default applies.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PasswordPolicy {
+    pub present: bool,
+    pub minimum_password_length: Option<i64>,
+    pub require_symbols: bool,
+    pub require_numbers: bool,
+    pub require_uppercase_characters: bool,
+    pub require_lowercase_characters: bool,
+    pub allow_users_to_change_password: bool,
+    pub expire_passwords: bool,
+    pub max_password_age: Option<i64>,
+    pub password_reuse_prevention: Option<i64>,
+    pub hard_expiry: bool,
+}
+kind!(PasswordPolicy, "iam.password_policy");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PolicyRef {
+    pub name: String,
+    pub arn: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InlinePolicy {
+    pub name: String,
+    /// The policy document, URL-decoded and parsed.
+    pub document: Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IamGroup {
+    pub name: String,
+    pub arn: String,
+    pub path: String,
+    pub created: Option<String>,
+    /// User names, sorted.
+    pub members: Vec<String>,
+    pub attached_policies: Vec<PolicyRef>,
+    pub inline_policies: Vec<InlinePolicy>,
+}
+kind!(IamGroup, "iam.group");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IamUser {
+    pub name: String,
+    pub arn: String,
+    pub path: String,
+    pub created: Option<String>,
+    pub groups: Vec<String>,
+    pub attached_policies: Vec<PolicyRef>,
+    pub inline_policies: Vec<InlinePolicy>,
+}
+kind!(IamUser, "iam.user");
+
+/// `ec2:DescribeRegions` (all regions, with opt-in status).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Region {
+    pub name: String,
+    /// `opt-in-not-required`, `opted-in` or `not-opted-in`.
+    pub opt_in_status: String,
+}
+kind!(Region, "ec2.region");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KmsKey {
+    pub key_id: String,
+    pub arn: String,
+    pub aliases: Vec<String>,
+    /// `Enabled`, `Disabled`, `PendingDeletion`, …
+    pub state: String,
+    /// `CUSTOMER` or `AWS`.
+    pub manager: String,
+    pub spec: String,
+    pub usage: Option<String>,
+    /// `AWS_KMS`, `EXTERNAL`, `AWS_CLOUDHSM`, `EXTERNAL_KEY_STORE`.
+    pub origin: String,
+    pub description: String,
+    pub created: Option<String>,
+    pub multi_region: bool,
+    /// `None` where AWS does not support rotation for the key (asymmetric,
+    /// HMAC, imported or custom key store) or it could not be read.
+    pub rotation_enabled: Option<bool>,
+    pub rotation_period_days: Option<i64>,
+}
+kind!(KmsKey, "kms.key");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DomainValidation {
+    pub domain: String,
+    pub status: Option<String>,
+    pub method: Option<String>,
+    pub cname_name: Option<String>,
+    pub cname_value: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AcmCertificate {
+    pub arn: String,
+    pub domain: String,
+    pub subject_alternative_names: Vec<String>,
+    /// `AMAZON_ISSUED`, `IMPORTED` or `PRIVATE`.
+    #[serde(rename = "type")]
+    pub cert_type: String,
+    pub status: String,
+    pub not_before: Option<String>,
+    pub not_after: Option<String>,
+    pub issued_at: Option<String>,
+    pub created_at: Option<String>,
+    pub renewal_eligibility: Option<String>,
+    pub renewal_status: Option<String>,
+    pub in_use: bool,
+    pub in_use_by: Vec<String>,
+    pub key_algorithm: Option<String>,
+    pub signature_algorithm: Option<String>,
+    pub serial: Option<String>,
+    pub domain_validation: Vec<DomainValidation>,
+}
+kind!(AcmCertificate, "acm.certificate");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EventSelector {
+    pub read_write_type: String,
+    pub include_management_events: bool,
+    pub exclude_management_event_sources: Vec<String>,
+    pub data_resources: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Trail {
+    pub name: String,
+    pub arn: String,
+    pub home_region: String,
+    pub multi_region: bool,
+    pub organization_trail: bool,
+    pub include_global_service_events: bool,
+    pub s3_bucket: Option<String>,
+    pub s3_key_prefix: Option<String>,
+    pub log_file_validation: bool,
+    pub kms_key_id: Option<String>,
+    pub cloudwatch_logs_log_group_arn: Option<String>,
+    /// From `cloudtrail:GetTrailStatus`; `None` if that call failed.
+    pub is_logging: Option<bool>,
+    pub latest_delivery_time: Option<String>,
+    pub latest_delivery_error: Option<String>,
+    /// From `cloudtrail:GetEventSelectors`.
+    pub event_selectors: Vec<EventSelector>,
+    /// Advanced event selectors, as AWS returns them.
+    pub advanced_event_selectors: Vec<Value>,
+    /// Which management events the selectors record: `All`, `ReadOnly`,
+    /// `WriteOnly` or `None`; `null` if the selectors could not be read.
+    /// Derived from both selector styles so a check need not know either.
+    pub management_events: Option<String>,
+}
+kind!(Trail, "cloudtrail.trail");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SgRule {
+    /// `tcp`, `udp`, `icmp`, a protocol number, or `-1` for all traffic.
+    pub protocol: String,
+    pub from_port: Option<i64>,
+    pub to_port: Option<i64>,
+    /// A CIDR, a security group id, or a prefix list id.
+    pub peer: String,
+    /// `cidr_ipv4`, `cidr_ipv6`, `security_group` or `prefix_list`.
+    pub peer_type: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SecurityGroup {
+    pub group_id: String,
+    pub name: String,
+    pub description: String,
+    pub vpc_id: Option<String>,
+    pub owner_id: String,
+    /// The VPC's default security group (its name is always `default`).
+    pub is_default: bool,
+    pub ingress: Vec<SgRule>,
+    pub egress: Vec<SgRule>,
+}
+kind!(SecurityGroup, "ec2.security_group");
+
+/// Kinds that no resource carries, used only to mark which part of the
+/// evidence a failed call left missing.
+pub const KMS_KEY_ROTATION: &str = "kms.key_rotation";
+pub const TRAIL_STATUS: &str = "cloudtrail.trail_status";
+pub const TRAIL_SELECTORS: &str = "cloudtrail.event_selectors";
+pub const ACCOUNT_ALIAS: &str = "iam.account_alias";
+
+/// Every kind a catalog may name.
+pub const ALL: &[&str] = &[
+    AccountSummary::KIND,
+    PasswordPolicy::KIND,
+    IamGroup::KIND,
+    IamUser::KIND,
+    ACCOUNT_ALIAS,
+    Region::KIND,
+    SecurityGroup::KIND,
+    KmsKey::KIND,
+    KMS_KEY_ROTATION,
+    AcmCertificate::KIND,
+    Trail::KIND,
+    TRAIL_STATUS,
+    TRAIL_SELECTORS,
+];
+
+/// What a person calls one resource of a kind, for reasons and headings.
+pub fn label_of_kind(kind: &str) -> &'static str {
+    match kind {
+        "iam.account_summary" => "account summary",
+        "iam.password_policy" => "password policy",
+        "iam.group" => "IAM group",
+        "iam.user" => "IAM user",
+        "ec2.region" => "region",
+        "ec2.security_group" => "security group",
+        "kms.key" => "KMS key",
+        "acm.certificate" => "certificate",
+        "cloudtrail.trail" => "trail",
+        _ => "resource",
+    }
+}
+
+/// The name a person recognises a resource by, as the console shows it.
+pub fn label(kind: &str, data: &Value) -> String {
+    let s = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    match kind {
+        "iam.account_summary" => "root user".into(),
+        "iam.password_policy" => "account password policy".into(),
+        "kms.key" => match data.get("aliases").and_then(|a| a.get(0)).and_then(Value::as_str) {
+            Some(alias) => format!("{alias} ({})", s("key_id")),
+            None => s("key_id"),
+        },
+        "acm.certificate" => format!("{} ({})", s("domain"), s("arn").rsplit('/').next().unwrap_or_default()),
+        "ec2.security_group" => format!("{} ({})", s("group_id"), s("name")),
+        _ => s("name"),
+    }
+}

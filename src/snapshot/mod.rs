@@ -1,0 +1,223 @@
+//! The snapshot: the one document every stage after `collect` reads.
+//!
+//! A snapshot is plain, versioned JSON. Every resource says where it came
+//! from (account, region, API operation, time), and every call that failed
+//! is kept as a [`CollectionError`] so that evaluation can tell "compliant"
+//! from "we could not see".
+
+pub mod kinds;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use kinds::ResourceData;
+
+/// Bumped whenever a field changes meaning or goes away; added fields keep it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The region name used for account-wide (global) services such as IAM.
+pub const GLOBAL: &str = "global";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Snapshot {
+    pub schema_version: u32,
+    pub tool: Tool,
+    /// When collection started and finished. `finished` is the snapshot's
+    /// reference time: evaluation and sealing use it instead of the clock.
+    pub collected_at: Window,
+    pub accounts: Vec<Account>,
+    pub resources: Vec<Resource>,
+    #[serde(default)]
+    pub errors: Vec<CollectionError>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Window {
+    pub started: DateTime<Utc>,
+    pub finished: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Account {
+    pub account_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The identity that read this account (`sts:GetCallerIdentity`).
+    pub collector_arn: String,
+    /// The regions that were read for regional services.
+    pub regions: Vec<String>,
+}
+
+/// Where one item of evidence came from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Source {
+    /// `service:Operation`, as in IAM policy actions (`kms:DescribeKey`).
+    pub operation: String,
+    pub collected_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Resource {
+    /// Resource kind, such as `kms.key`; see [`kinds`].
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The resource's ARN where it has one, else a stable identifier.
+    pub id: String,
+    pub account: String,
+    /// An AWS region, or [`GLOBAL`].
+    pub region: String,
+    pub source: Source,
+    pub data: Value,
+}
+
+impl Resource {
+    /// The resource's data as its typed struct, or `None` if it is another kind.
+    pub fn parse<T: ResourceData>(&self) -> Option<Result<T, serde_json::Error>> {
+        (self.kind == T::KIND).then(|| serde_json::from_value(self.data.clone()))
+    }
+}
+
+/// A call that did not return evidence. Controls that need any of
+/// `resource_types` in this account and region evaluate to `error`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CollectionError {
+    pub account: String,
+    pub region: String,
+    pub operation: String,
+    /// The AWS error code (`AccessDenied`, `ThrottlingException`, …), or a
+    /// transport-level class such as `DispatchFailure` when AWS never answered.
+    pub code: String,
+    pub message: String,
+    pub resource_types: Vec<String>,
+    pub collected_at: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: not a valid snapshot: {message}")]
+    Parse {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "{path}: snapshot schema version {found} is newer than this evidence-pack understands ({SCHEMA_VERSION}); upgrade evidence-pack"
+    )]
+    Version { path: String, found: u32 },
+}
+
+impl Snapshot {
+    pub fn from_json(path: &str, text: &str) -> Result<Self, SnapshotError> {
+        let snapshot: Snapshot =
+            serde_json::from_str(text).map_err(|e| SnapshotError::Parse {
+                path: path.to_string(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })?;
+        if snapshot.schema_version > SCHEMA_VERSION {
+            return Err(SnapshotError::Version {
+                path: path.to_string(),
+                found: snapshot.schema_version,
+            });
+        }
+        Ok(snapshot)
+    }
+
+    pub fn read(path: &Path) -> Result<Self, SnapshotError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::from_json(&shown, &text)
+    }
+
+    /// Canonical bytes: pretty JSON with a trailing newline. Sorting happens at
+    /// collection time, so the same account state gives the same bytes.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("snapshot serialises");
+        s.push('\n');
+        s
+    }
+
+    /// Put resources and errors in a stable order, whatever order the
+    /// concurrent calls finished in.
+    pub fn normalise(&mut self) {
+        self.accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        for a in &mut self.accounts {
+            a.regions.sort();
+        }
+        self.resources.sort_by(|a, b| {
+            (&a.kind, &a.account, &a.region, &a.id).cmp(&(&b.kind, &b.account, &b.region, &b.id))
+        });
+        self.errors.sort_by(|a, b| {
+            (&a.account, &a.region, &a.operation).cmp(&(&b.account, &b.region, &b.operation))
+        });
+    }
+
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.resources.iter().filter(move |r| r.kind == kind)
+    }
+
+    /// Typed view of every resource of one kind, with its metadata.
+    pub fn typed<T: ResourceData>(&self) -> Vec<(&Resource, T)> {
+        self.of_kind(T::KIND)
+            .filter_map(|r| serde_json::from_value(r.data.clone()).ok().map(|d| (r, d)))
+            .collect()
+    }
+
+    pub fn errors_for<'a>(
+        &'a self,
+        kinds: &'a BTreeSet<String>,
+    ) -> impl Iterator<Item = &'a CollectionError> + 'a {
+        self.errors
+            .iter()
+            .filter(move |e| e.resource_types.iter().any(|t| kinds.contains(t)))
+    }
+
+    pub fn regions(&self) -> BTreeSet<&str> {
+        self.accounts
+            .iter()
+            .flat_map(|a| a.regions.iter().map(String::as_str))
+            .collect()
+    }
+
+    pub fn alias_of(&self, account: &str) -> Option<&str> {
+        self.accounts
+            .iter()
+            .find(|a| a.account_id == account)
+            .and_then(|a| a.alias.as_deref())
+    }
+
+    /// Merge snapshots taken of several accounts into one (for a pack that
+    /// covers an organisation); the window spans them all.
+    pub fn merge(mut parts: Vec<Snapshot>) -> Option<Snapshot> {
+        let mut first = parts.pop()?;
+        for p in parts {
+            first.collected_at.started = first.collected_at.started.min(p.collected_at.started);
+            first.collected_at.finished = first.collected_at.finished.max(p.collected_at.finished);
+            first.accounts.extend(p.accounts);
+            first.resources.extend(p.resources);
+            first.errors.extend(p.errors);
+        }
+        first.normalise();
+        Some(first)
+    }
+}

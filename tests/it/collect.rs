@@ -1,0 +1,349 @@
+//! `run` against moto: a misconfigured account, a well-configured one, and
+//! one whose collector is denied some calls.
+
+use std::path::Path;
+use std::process::Command;
+
+use aws_config::SdkConfig;
+use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range};
+
+use crate::harness::{self, Moto, REGION, entry, keypair, run, statuses};
+
+/// A self-signed certificate valid for `days` days, made with openssl.
+fn certificate(dir: &Path, domain: &str, days: u32) -> (Vec<u8>, Vec<u8>) {
+    let (key, cert) = (dir.join(format!("{domain}.key")), dir.join(format!("{domain}.crt")));
+    let out = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", &days.to_string(), "-subj"])
+        .arg(format!("/CN={domain}"))
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (std::fs::read(cert).unwrap(), std::fs::read(key).unwrap())
+}
+
+const ADMIN_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+const EC2_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
+const READ_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:Describe*","s3:List*"],"Resource":"*"}]}"#;
+
+/// The IAM side of the seed document: three groups with 2, 4 and 1 users,
+/// each group with a policy.
+async fn seed_groups(cfg: &SdkConfig) {
+    let iam = aws_sdk_iam::Client::new(cfg);
+    for (group, policy, users) in [
+        ("AdministracionEC2Instances", EC2_POLICY, vec!["ec2-admin-1", "ec2-admin-2"]),
+        ("Administrador", ADMIN_POLICY, vec!["admin-1", "admin-2", "admin-3", "admin-4"]),
+        ("ReadOnly", READ_POLICY, vec!["auditor"]),
+    ] {
+        let arn = iam
+            .create_policy()
+            .policy_name(format!("{group}Policy"))
+            .policy_document(policy)
+            .send()
+            .await
+            .unwrap()
+            .policy
+            .unwrap()
+            .arn
+            .unwrap();
+        iam.create_group().group_name(group).send().await.unwrap();
+        iam.attach_group_policy().group_name(group).policy_arn(&arn).send().await.unwrap();
+        for u in users {
+            iam.create_user().user_name(u).send().await.unwrap();
+            iam.add_user_to_group().group_name(group).user_name(u).send().await.unwrap();
+        }
+    }
+}
+
+async fn trail(cfg: &SdkConfig, name: &str, multi_region: bool, validation: bool, kms: Option<&str>, logging: bool) {
+    let s3 = aws_sdk_s3::Client::new(cfg);
+    let bucket = format!("aws-cloudtrail-logs-{name}");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let ct = aws_sdk_cloudtrail::Client::new(cfg);
+    let mut req = ct
+        .create_trail()
+        .name(name)
+        .s3_bucket_name(&bucket)
+        .is_multi_region_trail(multi_region)
+        .enable_log_file_validation(validation);
+    if let Some(k) = kms {
+        req = req.kms_key_id(k);
+    }
+    req.send().await.unwrap();
+    // A real trail starts with this selector; moto starts with none.
+    ct.put_event_selectors()
+        .trail_name(name)
+        .event_selectors(
+            aws_sdk_cloudtrail::types::EventSelector::builder()
+                .read_write_type(aws_sdk_cloudtrail::types::ReadWriteType::All)
+                .include_management_events(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    if logging {
+        ct.start_logging().name(name).send().await.unwrap();
+    }
+}
+
+async fn open_port(ec2: &aws_sdk_ec2::Client, group: &str, port: i32, v6: bool) {
+    let id = ec2.create_security_group().group_name(group).description(group).send().await.unwrap().group_id.unwrap();
+    let mut perm = IpPermission::builder().ip_protocol("tcp").from_port(port).to_port(port);
+    perm = if v6 {
+        perm.ipv6_ranges(Ipv6Range::builder().cidr_ipv6("::/0").build())
+    } else {
+        perm.ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+    };
+    ec2.authorize_security_group_ingress().group_id(id).ip_permissions(perm.build()).send().await.unwrap();
+}
+
+/// The seed document's account, as it stood: every listed control fails
+/// that moto can make fail.
+async fn seed_misconfigured(cfg: &SdkConfig, dir: &Path) {
+    seed_groups(cfg).await;
+    let iam = aws_sdk_iam::Client::new(cfg);
+    // A user with permissions of its own (IAM.2).
+    iam.create_user().user_name("legacy-deployer").send().await.unwrap();
+    iam.put_user_policy().user_name("legacy-deployer").policy_name("deploy").policy_document(ADMIN_POLICY).send().await.unwrap();
+    // No password policy (IAM.7).
+
+    // A customer managed key without rotation (KMS.4).
+    let kms = aws_sdk_kms::Client::new(cfg);
+    let key = kms.create_key().description("AD key").key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt).send().await.unwrap().key_metadata.unwrap().key_id;
+    kms.create_alias().alias_name("alias/seguropatria-ad-kms").target_key_id(&key).send().await.unwrap();
+
+    // A certificate that expires in 10 days (ACM.1).
+    let (cert, pk) = certificate(dir, "patria.plus", 10);
+    aws_sdk_acm::Client::new(cfg)
+        .import_certificate()
+        .certificate(aws_sdk_acm::primitives::Blob::new(cert))
+        .private_key(aws_sdk_acm::primitives::Blob::new(pk))
+        .send()
+        .await
+        .unwrap();
+
+    // A single-region trail that is not logging, unvalidated and unencrypted
+    // (CloudTrail.1, .2, .4).
+    trail(cfg, "management-events", false, false, None, false).await;
+
+    // SSH and RDP open to the world (EC2.13, EC2.14, EC2.19); the default
+    // group keeps moto's default rules (EC2.2).
+    let ec2 = aws_sdk_ec2::Client::new(cfg);
+    open_port(&ec2, "ssh-open", 22, false).await;
+    open_port(&ec2, "rdp-open", 3389, true).await;
+}
+
+/// The same account after remediation.
+async fn seed_well_configured(cfg: &SdkConfig, dir: &Path) {
+    seed_groups(cfg).await;
+    let iam = aws_sdk_iam::Client::new(cfg);
+    iam.update_account_password_policy()
+        .minimum_password_length(14)
+        .require_symbols(true)
+        .require_numbers(true)
+        .require_uppercase_characters(true)
+        .require_lowercase_characters(true)
+        .password_reuse_prevention(24)
+        .max_password_age(90)
+        .send()
+        .await
+        .unwrap();
+
+    let kms = aws_sdk_kms::Client::new(cfg);
+    let key = kms.create_key().description("AD key").key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt).send().await.unwrap().key_metadata.unwrap();
+    kms.create_alias().alias_name("alias/seguropatria-ad-kms").target_key_id(&key.key_id).send().await.unwrap();
+    kms.enable_key_rotation().key_id(&key.key_id).send().await.unwrap();
+    // An asymmetric key cannot rotate and is out of KMS.4's scope.
+    kms.create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+        .send()
+        .await
+        .unwrap();
+
+    let (cert, pk) = certificate(dir, "patria.plus", 365);
+    aws_sdk_acm::Client::new(cfg)
+        .import_certificate()
+        .certificate(aws_sdk_acm::primitives::Blob::new(cert))
+        .private_key(aws_sdk_acm::primitives::Blob::new(pk))
+        .send()
+        .await
+        .unwrap();
+
+    trail(cfg, "management-events", true, true, key.arn.as_deref(), true).await;
+
+    // Only restricted or low-risk exposure, and an empty default group.
+    let ec2 = aws_sdk_ec2::Client::new(cfg);
+    open_port(&ec2, "https-public", 443, false).await;
+    let default = ec2
+        .describe_security_groups()
+        .filters(aws_sdk_ec2::types::Filter::builder().name("group-name").values("default").build())
+        .send()
+        .await
+        .unwrap();
+    for g in default.security_groups() {
+        let id = g.group_id().unwrap();
+        if !g.ip_permissions().is_empty() {
+            ec2.revoke_security_group_ingress().group_id(id).set_ip_permissions(Some(g.ip_permissions().to_vec())).send().await.unwrap();
+        }
+        if !g.ip_permissions_egress().is_empty() {
+            ec2.revoke_security_group_egress().group_id(id).set_ip_permissions(Some(g.ip_permissions_egress().to_vec())).send().await.unwrap();
+        }
+    }
+}
+
+fn run_pack(moto: &Moto, dir: &Path) -> (std::process::Output, serde_json::Value) {
+    let (key, _) = keypair(dir);
+    let zip = dir.join("pack.zip");
+    let out = run(moto
+        .cmd()
+        .args(["run", "--regions", REGION, "--key"])
+        .arg(&key)
+        .arg("-o")
+        .arg(&zip)
+        .arg("--snapshot")
+        .arg(dir.join("snapshot.json")));
+    assert!(zip.exists(), "no pack written");
+    let results = serde_json::from_slice(&entry(&zip, "results.json")).unwrap();
+    (out, results)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn misconfigured_account_fails_each_control() {
+    let dir = tempfile::tempdir().unwrap();
+    let moto = Moto::start();
+    seed_misconfigured(&moto.config().await, dir.path()).await;
+    let (out, results) = run_pack(&moto, dir.path());
+    assert_eq!(out.status.code(), Some(3), "exit code for failed controls");
+    let s = statuses(&results);
+    for id in [
+        "IAM.2", "IAM.7", "IAM.9", "KMS.4", "ACM.1", "CloudTrail.1", "CloudTrail.2", "CloudTrail.4", "EC2.2", "EC2.13",
+        "EC2.14", "EC2.19", "SEC-002",
+    ] {
+        assert_eq!(s[id], "fail", "{id}: {:#}", results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap());
+    }
+    // moto has no way to create root access keys: IAM.4 can only pass here
+    // (its failing case is evaluated over a snapshot in `report.rs`).
+    assert_eq!(s["IAM.4"], "pass");
+
+    let iam2 = results["controls"].as_array().unwrap().iter().find(|c| c["id"] == "IAM.2").unwrap();
+    assert_eq!(iam2["failing"][0]["name"], "legacy-deployer");
+    let snapshot = harness::json(&dir.path().join("snapshot.json"));
+    let groups: Vec<_> = snapshot["resources"].as_array().unwrap().iter().filter(|r| r["type"] == "iam.group").collect();
+    assert_eq!(groups.len(), 3);
+    let admin = groups.iter().find(|g| g["data"]["name"] == "Administrador").unwrap();
+    assert_eq!(admin["data"]["members"].as_array().unwrap().len(), 4);
+    for r in snapshot["resources"].as_array().unwrap() {
+        assert!(r["source"]["operation"].as_str().unwrap().contains(':'), "{r}");
+        assert!(r["account"].as_str().unwrap().len() == 12);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn well_configured_account_passes_each_control() {
+    let dir = tempfile::tempdir().unwrap();
+    let moto = Moto::start();
+    seed_well_configured(&moto.config().await, dir.path()).await;
+    let (_, results) = run_pack(&moto, dir.path());
+    let s = statuses(&results);
+    for id in [
+        "IAM.2", "IAM.4", "IAM.7", "KMS.4", "ACM.1", "CloudTrail.1", "CloudTrail.2", "CloudTrail.4", "EC2.2", "EC2.13",
+        "EC2.14", "EC2.19",
+    ] {
+        assert_eq!(s[id], "pass", "{id}: {:#}", results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap());
+    }
+    // moto cannot give the root user MFA (IAM.9 passes over a snapshot in `report.rs`).
+    assert_eq!(s["IAM.9"], "fail");
+}
+
+/// moto enforces IAM policies after INITIAL_NO_AUTH_ACTION_COUNT requests:
+/// the first three create a collector whose policy denies some reads.
+#[tokio::test(flavor = "multi_thread")]
+async fn denied_calls_become_error_and_the_pack_still_seals() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
+    let cfg = moto.config().await;
+    let iam = aws_sdk_iam::Client::new(&cfg);
+    iam.create_user().user_name("collector").send().await.unwrap();
+    let key = iam.create_access_key().user_name("collector").send().await.unwrap().access_key.unwrap();
+    iam.put_user_policy()
+        .user_name("collector")
+        .policy_name("audit")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[
+                {"Effect":"Allow","Action":"*","Resource":"*"},
+                {"Effect":"Deny","Action":["kms:ListKeys","iam:GetAccountPasswordPolicy"],"Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    moto.access_key = key.access_key_id;
+    moto.secret_key = key.secret_access_key;
+
+    let (out, results) = run_pack(&moto, dir.path());
+    assert!(matches!(out.status.code(), Some(3) | Some(4)), "{:?}", out.status);
+    let s = statuses(&results);
+    assert_eq!(s["KMS.4"], "error");
+    assert_eq!(s["IAM.7"], "error");
+    let kms = results["controls"].as_array().unwrap().iter().find(|c| c["id"] == "KMS.4").unwrap();
+    assert!(kms["reason"].as_str().unwrap().contains("kms:ListKeys"), "{kms}");
+    assert_eq!(kms["evidence_errors"][0]["code"], "AccessDenied");
+    // Evidence that was allowed is still evaluated.
+    assert_ne!(s["EC2.13"], "error");
+    let snapshot = harness::json(&dir.path().join("snapshot.json"));
+    // Credentials appear only as metadata: never a secret key.
+    assert!(!serde_json::to_string(&snapshot).unwrap().contains(&moto.secret_key));
+}
+
+/// Regenerate `examples/snapshot.json`, the demo account, from moto seeded
+/// like the hand-made SEC-002 evidence document (account 992382705250):
+/// `cargo test --test it -- --ignored regenerate_example`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "writes examples/snapshot.json; run by hand after changing collection"]
+async fn regenerate_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let moto = Moto::start_with(&[("MOTO_ACCOUNT_ID", "992382705250")]);
+    let cfg = moto.config().await;
+    seed_groups(&cfg).await;
+    let kms = aws_sdk_kms::Client::new(&cfg);
+    let key = kms.create_key().description("Directory Service key").key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt).send().await.unwrap().key_metadata.unwrap().key_id;
+    kms.create_alias().alias_name("alias/seguropatria-ad-kms").target_key_id(&key).send().await.unwrap();
+    let (cert, pk) = certificate(dir.path(), "patria.plus", 20);
+    let east2 = cfg.to_builder().region(aws_config::Region::new("us-east-2")).build();
+    aws_sdk_acm::Client::new(&east2)
+        .import_certificate()
+        .certificate(aws_sdk_acm::primitives::Blob::new(cert))
+        .private_key(aws_sdk_acm::primitives::Blob::new(pk))
+        .send()
+        .await
+        .unwrap();
+    trail(&cfg, "management-events", true, false, None, true).await;
+    let ec2 = aws_sdk_ec2::Client::new(&cfg);
+    let admin = ec2.create_security_group().group_name("AdministracionEC2").description("SSH from the corporate network").send().await.unwrap().group_id.unwrap();
+    ec2.authorize_security_group_ingress()
+        .group_id(admin)
+        .ip_permissions(IpPermission::builder().ip_protocol("tcp").from_port(22).to_port(22).ip_ranges(IpRange::builder().cidr_ip("10.20.0.0/16").description("corporate VPN").build()).build())
+        .send()
+        .await
+        .unwrap();
+    open_port(&ec2, "public-web", 443, false).await;
+    open_port(&ec2, "legacy-rdp", 3389, false).await;
+
+    let out = dir.path().join("snapshot.json");
+    let status = run(moto.cmd().args(["collect", "--regions", "us-east-1,us-east-2", "-o"]).arg(&out)).status;
+    assert!(status.success() || status.code() == Some(4));
+    let mut snapshot = harness::json(&out);
+    for r in snapshot["resources"].as_array_mut().unwrap() {
+        // The seed's root user has MFA, which moto cannot model.
+        if r["type"] == "iam.account_summary" {
+            r["data"]["root_mfa_enabled"] = true.into();
+            r["data"]["summary"]["AccountMFAEnabled"] = 1.into();
+        }
+    }
+    let text = serde_json::to_string_pretty(&snapshot).unwrap() + "\n";
+    std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/snapshot.json"), text).unwrap();
+}

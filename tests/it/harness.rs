@@ -1,0 +1,148 @@
+//! Starting moto, seeding it through the AWS SDK, and running the binary.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_iam::config::Credentials;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_evidence-pack");
+pub const REGION: &str = "us-east-1";
+
+/// The pinned moto server, installed by `scripts/setup-moto.sh` unless CI
+/// already did and said where.
+fn moto_server() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        if let Ok(p) = std::env::var("EVIDENCE_PACK_MOTO_SERVER") {
+            return PathBuf::from(p);
+        }
+        let out = Command::new("bash")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/setup-moto.sh"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run scripts/setup-moto.sh");
+        assert!(out.status.success(), "scripts/setup-moto.sh failed");
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One moto server per test, so tests can run in parallel without sharing
+/// account state. Killed on drop.
+pub struct Moto {
+    child: Child,
+    pub url: String,
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    pub fn start_with(env: &[(&str, &str)]) -> Moto {
+        let port = free_port();
+        let child = Command::new(moto_server())
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto did not start on {url}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Moto { child, url, access_key: "testing".into(), secret_key: "testing".into() }
+    }
+
+    /// SDK config for seeding, as any program with credentials would have.
+    pub async fn config(&self) -> SdkConfig {
+        self.config_as(&self.access_key, &self.secret_key).await
+    }
+
+    pub async fn config_as(&self, key: &str, secret: &str) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.url)
+            .credentials_provider(Credentials::new(key, secret, None, None, "test"))
+            .load()
+            .await
+    }
+
+    /// The binary, pointed at this moto with static credentials and nothing
+    /// from the developer's own AWS config.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", std::env::temp_dir())
+            .env("AWS_ENDPOINT_URL", &self.url)
+            .env("AWS_ACCESS_KEY_ID", &self.access_key)
+            .env("AWS_SECRET_ACCESS_KEY", &self.secret_key)
+            .env("AWS_REGION", REGION)
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        c
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh Ed25519 key pair made by `ssh-keygen`, as a user would.
+pub fn keypair(dir: &Path) -> (PathBuf, PathBuf) {
+    let key = dir.join("signing_key");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "evidence-pack-test", "-f"])
+        .arg(&key)
+        .output()
+        .expect("ssh-keygen");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (key.clone(), key.with_extension("pub"))
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run evidence-pack");
+    eprintln!("--- stdout\n{}--- stderr\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+pub fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Read one file out of a pack.
+pub fn entry(zip: &Path, name: &str) -> Vec<u8> {
+    use std::io::Read;
+    let mut a = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    let mut f = a.by_name(name).unwrap();
+    let mut v = Vec::new();
+    f.read_to_end(&mut v).unwrap();
+    v
+}
+
+/// status of each control in a results.json value.
+pub fn statuses(results: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    results["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap().to_string(), c["status"].as_str().unwrap().to_string()))
+        .collect()
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real `evidence-pack` binary against a real AWS API
+//! emulator (moto in server mode), and the pack checked with the tools an
+//! auditor uses. One test binary, because each links the whole AWS SDK.
+
+mod harness;
+
+mod catalog;
+mod collect;
+mod report;
+mod seal;
