@@ -9,25 +9,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-5}"
 REGIONS="${REGIONS:-us-east-1}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/evidence-pack-target}"
-PROFILE="${PROFILE:-dev}"
-cargo build --quiet --profile "$PROFILE"
-BIN="$CARGO_TARGET_DIR/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")/evidence-pack"
+source scripts/bench_common.sh
 
 MOTO="$(bash scripts/setup-moto.sh)"
 PY="$(dirname "$MOTO")/python"
 PORT="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 "$MOTO" -H 127.0.0.1 -p "$PORT" >/dev/null 2>&1 &
 MOTO_PID=$!
-WORK="$(mktemp -d)"
-trap 'kill $MOTO_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $MOTO_PID 2>/dev/null; "${CLEANUP[@]}"' EXIT
 for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
 "$PY" scripts/bench_seed.py "http://127.0.0.1:$PORT"
 
 export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
   AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
   AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent
-ssh-keygen -q -t ed25519 -N "" -f "$WORK/key"
 
 measure() { # label, command...: prints "label wall_s peak_rss_mb"
   local label="$1"; shift

@@ -19,6 +19,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -209,16 +210,15 @@ impl Found {
     }
 
     /// Record a failed call; `kinds` are the resource kinds it would have produced.
-    pub(crate) fn fail<E, R>(
+    pub(crate) fn fail<E>(
         &mut self,
         ctx: &Ctx,
         region: &str,
         operation: &str,
         kinds: &[&str],
-        err: &SdkError<E, R>,
+        err: &SdkError<E, HttpResponse>,
     ) where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         let (code, message) = error_code(err);
         self.errors.push(CollectionError {
@@ -235,24 +235,39 @@ impl Found {
 
 /// The AWS error code of a failed call, or the transport failure class when
 /// AWS never answered, with a one-line message.
-pub(crate) fn error_code<E, R>(err: &SdkError<E, R>) -> (String, String)
+pub(crate) fn error_code<E>(err: &SdkError<E, HttpResponse>) -> (String, String)
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
-    let code = match err {
-        SdkError::ServiceError(e) => e.err().code().unwrap_or("UnknownError").to_string(),
-        SdkError::TimeoutError(_) => "TimeoutError".into(),
-        SdkError::DispatchFailure(_) => "DispatchFailure".into(),
-        SdkError::ResponseError(_) => "ResponseError".into(),
-        SdkError::ConstructionFailure(_) => "ConstructionFailure".into(),
-        _ => "UnknownError".into(),
-    };
-    let message = match err.message() {
-        Some(m) => m.to_string(),
-        None => DisplayErrorContext(err).to_string(),
+    let (code, message) = match err {
+        SdkError::ServiceError(e) => match e.err().code() {
+            Some(code) => (code.to_string(), e.err().message().unwrap_or_default().to_string()),
+            None => unparsed(e.raw()),
+        },
+        SdkError::TimeoutError(_) => ("TimeoutError".into(), DisplayErrorContext(err).to_string()),
+        SdkError::DispatchFailure(_) => ("DispatchFailure".into(), DisplayErrorContext(err).to_string()),
+        SdkError::ResponseError(e) => unparsed(e.raw()),
+        SdkError::ConstructionFailure(_) => ("ConstructionFailure".into(), DisplayErrorContext(err).to_string()),
+        _ => ("UnknownError".into(), DisplayErrorContext(err).to_string()),
     };
     (code, message.replace('\n', " "))
+}
+
+/// An error body the service's protocol could not parse: a proxy, a
+/// gateway or an emulator answered in another format. The query-protocol
+/// `<Code>` is still worth reading; otherwise the HTTP status is the code.
+fn unparsed(raw: &HttpResponse) -> (String, String) {
+    let body = String::from_utf8_lossy(raw.body().bytes().unwrap_or_default());
+    let tag = |t: &str| {
+        let open = format!("<{t}>");
+        let start = body.find(&open)? + open.len();
+        let end = body[start..].find(&format!("</{t}>"))?;
+        Some(body[start..start + end].to_string())
+    };
+    let status = raw.status().as_u16();
+    let code = tag("Code").unwrap_or_else(|| format!("HTTP{status}"));
+    let message = tag("Message").unwrap_or_else(|| body.chars().take(200).collect());
+    (code, format!("{message} (HTTP {status})"))
 }
 
 /// An AWS timestamp as RFC 3339 in UTC, the one format a snapshot uses.

@@ -58,7 +58,8 @@ pub struct SummaryRow {
     pub title: String,
     pub severity: String,
     pub status: String,
-    pub failing: usize,
+    /// Failing resources, or "-" for a control made of others.
+    pub failing: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,6 +112,17 @@ pub fn anchor(heading: &str) -> String {
         .collect()
 }
 
+/// The names auditors use for the catalog's framework keys.
+fn framework_name(key: &str) -> String {
+    match key {
+        "security_hub" => "AWS Security Hub".into(),
+        "cis_aws_foundations_1_2" => "CIS AWS Foundations 1.2".into(),
+        "nist_800_53_r5" => "NIST SP 800-53 Rev. 5".into(),
+        "partner_review" => "Partner review".into(),
+        other => other.replace('_', " "),
+    }
+}
+
 fn time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
@@ -122,7 +134,7 @@ fn summary_row(r: &ControlResult) -> SummaryRow {
         title: r.title.clone(),
         severity: format!("{:?}", r.severity).to_lowercase(),
         status: r.status.as_str().to_string(),
-        failing: r.failing.len(),
+        failing: if r.includes.is_empty() { r.failing.len().to_string() } else { "-".into() },
     }
 }
 
@@ -147,7 +159,7 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
                         title: s.title.clone(),
                         text: s.text.clone(),
                         controls: parts.iter().map(|p| summary_row(p)).collect(),
-                        reasons: parts.iter().map(|p| format!("{}: {}", p.id, p.reason)).collect(),
+                        reasons: parts.iter().map(|p| p.reason.clone()).collect(),
                         tables: tables::tables(snapshot, &s.evidence, &failing_of(&ids)),
                     });
                 }
@@ -165,7 +177,7 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
             frameworks: c
                 .frameworks
                 .iter()
-                .map(|(k, v)| format!("{}: {}", k.replace('_', " "), v.join(", ")))
+                .map(|(k, v)| format!("{}: {}", framework_name(k), v.join(", ")))
                 .collect(),
             failing: r
                 .failing

@@ -317,9 +317,10 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
         first = Some(first.map_or(t, |f: chrono::DateTime<chrono::Utc>| f.min(t)));
         last = Some(last.map_or(t, |l: chrono::DateTime<chrono::Utc>| l.max(t)));
     }
-    let collected = match (first, last) {
-        (Some(f), Some(l)) if f == l => f.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        (Some(f), Some(l)) => format!("{} to {}", f.format("%Y-%m-%d %H:%M:%S"), l.format("%Y-%m-%d %H:%M:%S UTC")),
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let collected = match (first.map(fmt), last.map(fmt)) {
+        (Some(f), Some(l)) if f == l => f,
+        (Some(f), Some(l)) => format!("{} to {l}", f.trim_end_matches(" UTC")),
         _ => "-".into(),
     };
     Some(Table {

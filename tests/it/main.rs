@@ -5,6 +5,7 @@
 mod harness;
 
 mod catalog;
+mod pdf;
 mod collect;
 mod report;
 mod seal;

@@ -57,7 +57,7 @@ fn rewrite(src: &Path, dst: &Path, change: impl Fn(&str, Vec<u8>) -> Option<Vec<
     let mut w = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
     for i in 0..a.len() {
         let mut f = a.by_index(i).unwrap();
-        let name = f.name().to_string();
+        let name = f.name().unwrap().to_string();
         let mut buf = Vec::new();
         f.read_to_end(&mut buf).unwrap();
         if let Some(bytes) = change(&name, buf) {

@@ -1,0 +1,85 @@
+//! The PDF and HTML in a pack, read back with the tools a person would use:
+//! poppler's pdfinfo, pdfdetach and pdftotext.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::harness::{BIN, entry, run};
+
+fn demo_pack(dir: &Path) -> std::path::PathBuf {
+    let out = run(Command::new(BIN).current_dir(dir).args(["demo", "-o", "demo.zip"]));
+    assert_eq!(out.status.code(), Some(0));
+    dir.join("demo.zip")
+}
+
+fn tool(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(args[0]).args(&args[1..]).current_dir(dir).output().unwrap_or_else(|e| panic!("{}: {e} (install poppler-utils)", args[0]));
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn pdf_has_pages_attachments_and_the_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = demo_pack(dir.path());
+    std::fs::write(dir.path().join("report.pdf"), entry(&zip, "report.pdf")).unwrap();
+    let results: serde_json::Value = serde_json::from_slice(&entry(&zip, "results.json")).unwrap();
+
+    let info = tool(dir.path(), &["pdfinfo", "report.pdf"]);
+    let pages: usize = info.lines().find_map(|l| l.strip_prefix("Pages:")).unwrap().trim().parse().unwrap();
+    let controls = results["controls"].as_array().unwrap().len();
+    // A cover, a summary, and about a page per control.
+    assert!(pages >= controls / 2 + 2 && pages <= controls * 4 + 10, "{pages} pages for {controls} controls");
+    assert!(info.contains("evidence-pack"), "creator is pinned: {info}");
+
+    let attached = tool(dir.path(), &["pdfdetach", "-list", "report.pdf"]);
+    assert!(attached.contains("snapshot.json") && attached.contains("results.json"), "{attached}");
+    std::fs::create_dir(dir.path().join("detached")).unwrap();
+    tool(dir.path(), &["pdfdetach", "-saveall", "-o", "detached", "report.pdf"]);
+    assert_eq!(std::fs::read(dir.path().join("detached/results.json")).unwrap(), entry(&zip, "results.json"), "the PDF carries the pack's results");
+
+    let text = tool(dir.path(), &["pdftotext", "-layout", "report.pdf", "-"]);
+    for c in results["controls"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        assert!(text.contains(id), "{id} missing from the PDF");
+    }
+    let summary = &results["summary"];
+    assert!(text.contains(&format!("Page 1 of {pages}")), "page X of Y footer");
+    let fail = summary["fail"].as_u64().unwrap();
+    assert!(text.contains(&fail.to_string()));
+}
+
+#[test]
+fn html_fetches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = demo_pack(dir.path());
+    let html = String::from_utf8(entry(&zip, "report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for attr in ["src=\"", "href=\""] {
+        for (i, _) in html.match_indices(attr) {
+            let url = &html[i + attr.len()..];
+            let url = &url[..url.find('"').unwrap()];
+            let doc = url.starts_with("https://docs.aws.amazon.com/") || url.starts_with("https://cel.dev");
+            assert!(url.starts_with('#') || doc, "external {attr}{url}");
+        }
+    }
+    assert!(!html.contains("<script"), "no scripts");
+    assert!(!html.contains("<link"), "no linked stylesheets");
+}
+
+#[test]
+fn pdf_is_reproducible_and_pinned_by_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, _) = crate::harness::keypair(dir.path());
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/snapshot.json");
+    let mut hashes = Vec::new();
+    for name in ["a.zip", "b.zip"] {
+        let zip = dir.path().join(name);
+        run(Command::new(BIN).args(["pack", example, "--key"]).arg(&key).arg("-o").arg(&zip));
+        hashes.push(evidence_pack::seal::sha256_hex(&entry(&zip, "report.pdf")));
+    }
+    assert_eq!(hashes[0], hashes[1]);
+    insta::assert_snapshot!("report.pdf.sha256", hashes[0]);
+    let zip = dir.path().join("a.zip");
+    insta::assert_snapshot!("report.html.sha256", evidence_pack::seal::sha256_hex(&entry(&zip, "report.html")));
+}
