@@ -27,7 +27,7 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" AWS_ACCESS_KEY_ID=testing AWS_S
 measure() { # label, command...: prints "label wall_s peak_rss_mb"
   local label="$1"; shift
   /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/err" || true
-  read -r wall rss < "$WORK/time"
+  read -r wall rss < <(tail -n 1 "$WORK/time")
   printf '%s %s %s\n' "$label" "$wall" "$((rss / 1024))"
 }
 
@@ -49,7 +49,7 @@ if [ "${PROWLER:-0}" = 1 ]; then
   echo "# prowler 5.46.0, same checks, region: ${REGIONS%%,*}"
   # shellcheck disable=SC2086
   measure "prowler" "$VENV/bin/prowler" aws --no-banner -f "${REGIONS%%,*}" -c $CHECKS -o "$WORK/prowler" | tee "$WORK/pr.txt"
-  tail -5 "$WORK/err"
+  echo "prowler findings: $(($(cat "$WORK"/prowler/*.csv 2>/dev/null | wc -l) - 1)) (a run that found nothing did not work)"
   read -r _ pw pr < "$WORK/pr.txt"
   read -r ew er < <(sort -k2 -n "$WORK/ep.txt" | awk -v n="$RUNS" 'NR==int((n+1)/2){print $2, $3}')
   awk -v pw="$pw" -v ew="$ew" -v pr="$pr" -v er="$er" 'BEGIN{printf "speed-up: %.0fx faster, %.1fx less memory\n", pw/(ew>0?ew:0.01), pr/(er>0?er:1)}'

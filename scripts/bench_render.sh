@@ -34,9 +34,9 @@ PY
 echo "# evidence-pack pack, $ROWS security-group rules ($PROFILE build), $RUNS runs"
 for i in $(seq "$RUNS"); do
   /usr/bin/time -f "%e %M" -o "$WORK/time" "$BIN" -q pack "$WORK/big.json" --key "$WORK/key" -o "$WORK/pack.zip" || true
-  read -r wall rss < "$WORK/time"
+  read -r wall rss < <(tail -n 1 "$WORK/time")
   echo "run $i: ${wall} s, $((rss / 1024)) MB peak RSS"
 done
 unzip -p "$WORK/pack.zip" report.pdf > "$WORK/report.pdf"
-command -v pdfinfo >/dev/null && pdfinfo "$WORK/report.pdf" | grep -E "^Pages"
+command -v pdfinfo >/dev/null && pdfinfo "$WORK/report.pdf" 2>/dev/null | grep -E "^Pages"
 ls -l "$WORK/pack.zip" | awk '{print "pack size:", $5, "bytes"}'

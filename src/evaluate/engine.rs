@@ -72,13 +72,16 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, ExecutionError> {
 pub struct Env {
     now: DateTime<Utc>,
     resources: Value,
+    /// Each snapshot resource's data as CEL, converted once for all controls.
+    pub data: Vec<Value>,
 }
 
 impl Env {
     pub fn new(snapshot: &Snapshot) -> Env {
+        let data: Vec<Value> = snapshot.resources.iter().map(|r| to_cel(&r.data)).collect();
         let mut by_kind: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
-        for r in &snapshot.resources {
-            by_kind.entry(r.kind.as_str()).or_default().push(to_cel(&r.data));
+        for (r, v) in snapshot.resources.iter().zip(&data) {
+            by_kind.entry(r.kind.as_str()).or_default().push(v.clone());
         }
         let map: HashMap<String, Value> = by_kind
             .into_iter()
@@ -87,17 +90,22 @@ impl Env {
         Env {
             now: snapshot.collected_at.finished,
             resources: Value::from(map),
+            data,
         }
     }
 
     /// A context for one control: its params, the time and the functions.
-    pub fn context(&self, params: &BTreeMap<String, serde_json::Value>) -> Context<'static, 'static> {
+    /// `with_resources`: whether any of the control's expressions reads
+    /// `resources` (handing every resource to CEL costs time on a big estate).
+    pub fn context(&self, params: &BTreeMap<String, serde_json::Value>, with_resources: bool) -> Context<'static, 'static> {
         let mut ctx = Context::default();
         let params: HashMap<String, Value> =
             params.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
         ctx.add_variable_from_value("params", Value::from(params));
         ctx.add_variable_from_value("now", Value::Timestamp(self.now.fixed_offset()));
-        ctx.add_variable_from_value("resources", self.resources.clone());
+        if with_resources {
+            ctx.add_variable_from_value("resources", self.resources.clone());
+        }
         let now = self.now;
         let _ = ctx.add_function("days_until", move |t: Arc<String>| -> Result<i64, ExecutionError> {
             Ok((parse_time(&t)? - now).num_days())

@@ -162,7 +162,6 @@ fn describe_errors(errors: &[CollectionError]) -> String {
 }
 
 fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, check: &Check) -> ControlResult {
-    let ctx = env.context(&c.params);
     let errors: Vec<CollectionError> = snapshot.errors_for(&check.needs).cloned().collect();
     let mut result = base(c, Status::Pass, String::new());
     result.evidence_errors = errors.clone();
@@ -185,15 +184,20 @@ fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, check: &Check)
             return result;
         }
     };
+    let reads_resources = scope
+        .iter()
+        .chain(&flag)
+        .chain(asserts.iter().map(|(p, _)| p))
+        .any(|p| p.references().has_variable("resources"));
+    let ctx = env.context(&c.params, reads_resources);
 
     let mut in_scope = 0usize;
     let mut compliant = 0usize;
     let mut failing = Vec::new();
     let mut eval_errors = Vec::new();
-    for r in snapshot.of_kind(&check.resource) {
-        let data = engine::to_cel(&r.data);
+    for (r, data) in snapshot.resources.iter().zip(&env.data).filter(|(r, _)| r.kind == check.resource) {
         if let Some(p) = &scope {
-            match engine::eval(p, &ctx, r, &data) {
+            match engine::eval(p, &ctx, r, data) {
                 Ok(Value::Bool(true)) => {}
                 Ok(Value::Bool(false)) => continue,
                 Ok(other) => {
@@ -209,7 +213,7 @@ fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, check: &Check)
         in_scope += 1;
         let mut problems = Vec::new();
         for (p, a) in &asserts {
-            match engine::eval(p, &ctx, r, &data) {
+            match engine::eval(p, &ctx, r, data) {
                 Ok(Value::Bool(true)) => {}
                 Ok(Value::Bool(false)) => problems.push(a.otherwise.clone()),
                 Ok(other) => eval_errors.push(format!("`{}` gave {other:?}, not a bool, for {}", a.that.source.trim(), r.id)),
@@ -221,7 +225,7 @@ fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, check: &Check)
             continue;
         }
         if let Some(p) = &flag {
-            if let Ok(Value::List(items)) = engine::eval(p, &ctx, r, &data) {
+            if let Ok(Value::List(items)) = engine::eval(p, &ctx, r, data) {
                 problems.extend(items.iter().filter_map(|v| match v {
                     Value::String(s) => Some(s.to_string()),
                     _ => None,

@@ -21,6 +21,8 @@ pub struct Report {
     pub cover: Cover,
     pub summary: SummaryView,
     pub controls: Vec<ControlView>,
+    /// Full evidence tables that are too long to repeat under each control.
+    pub evidence: Vec<Table>,
     pub errors: Vec<CollectionError>,
 }
 
@@ -146,6 +148,8 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
             .collect()
     };
     let mut controls = Vec::new();
+    // Kinds whose tables are too long to show in full under a control.
+    let mut long: Vec<String> = Vec::new();
     for c in &catalog.controls {
         let Some(r) = results.get(&c.id) else { continue };
         let mut sections = Vec::new();
@@ -160,11 +164,11 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
                         text: s.text.clone(),
                         controls: parts.iter().map(|p| summary_row(p)).collect(),
                         reasons: parts.iter().map(|p| p.reason.clone()).collect(),
-                        tables: tables::tables(snapshot, &s.evidence, &failing_of(&ids)),
+                        tables: excerpts(tables::tables(snapshot, &s.evidence, &failing_of(&ids)), &mut long),
                     });
                 }
             }
-            _ => tables = tables::tables(snapshot, &c.evidence, &failing_of(&[c.id.as_str()])),
+            _ => tables = excerpts(tables::tables(snapshot, &c.evidence, &failing_of(&[c.id.as_str()])), &mut long),
         }
         controls.push(ControlView {
             id: c.id.clone(),
@@ -231,8 +235,27 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
             rows: results.controls.iter().map(summary_row).collect(),
         },
         controls,
+        evidence: {
+            // Flag what any control found wrong.
+            let all: Vec<&str> = results.controls.iter().map(|r| r.id.as_str()).collect();
+            tables::tables(snapshot, &long, &failing_of(&all))
+        },
         errors: snapshot.errors.clone(),
     }
+}
+
+/// Replace long tables by their flagged rows, noting their kinds for the
+/// appendix.
+fn excerpts(tables: Vec<Table>, long: &mut Vec<String>) -> Vec<Table> {
+    tables
+        .into_iter()
+        .map(|t| {
+            if t.rows.len() > tables::INLINE_ROWS && !long.contains(&t.kind) {
+                long.push(t.kind.clone());
+            }
+            t.excerpt()
+        })
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]

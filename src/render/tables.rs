@@ -2,7 +2,7 @@
 //! auditor knows from the AWS console and the CLI commands that reproduce
 //! each row. Markdown, HTML and PDF all render these same tables.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 
@@ -21,9 +21,46 @@ pub struct Table {
     /// Earliest and latest collection time of the rows, formatted.
     pub collected: String,
     pub columns: Vec<String>,
+    /// Relative column widths, from the longest cell in each column: lets
+    /// the PDF lay out a long table without measuring every cell first.
+    pub widths: Vec<usize>,
+    /// Leading columns that name the resource a row belongs to; a layout may
+    /// print them once per run of rows of the same resource.
+    pub key_columns: usize,
     pub rows: Vec<Row>,
+    /// Rows in the full table; more than `rows` holds when this is an excerpt.
+    pub total_rows: usize,
+    /// Says what an excerpt leaves out, and where the rest is.
+    pub note: String,
     /// `aws` CLI commands that reproduce the rows.
     pub cli: Vec<String>,
+}
+
+/// Tables up to this many rows appear in full under each control; longer
+/// ones appear once in the evidence appendix, with only their flagged rows
+/// under the control, so a 10,000-rule estate is not printed five times.
+pub const INLINE_ROWS: usize = 40;
+/// At most this many flagged rows are repeated under a control.
+pub const EXCERPT_ROWS: usize = 200;
+
+impl Table {
+    /// The view shown under a control: the whole table if short, else its
+    /// flagged rows.
+    pub fn excerpt(mut self) -> Table {
+        if self.rows.len() <= INLINE_ROWS {
+            return self;
+        }
+        let flagged = self.rows.iter().filter(|r| r.flagged).count();
+        self.rows.retain(|r| r.flagged);
+        self.rows.truncate(EXCERPT_ROWS);
+        self.note = format!(
+            "Showing {} of the {} flagged rows out of {}; the full table is in the appendix \"Evidence tables\".",
+            self.rows.len(),
+            flagged,
+            self.total_rows
+        );
+        self
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -328,7 +365,19 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
         title: title.to_string(),
         operations: operations.into_iter().collect(),
         collected,
+        widths: (0..columns.len())
+            .map(|i| {
+                let longest = rows.iter().map(|(_, c)| c[i].chars().count()).chain([columns[i].len()]).max().unwrap_or(1);
+                longest.clamp(4, 36)
+            })
+            .collect(),
+        key_columns: match kind {
+            SecurityGroup::KIND => 3 + usize::from(multi_account),
+            _ => 0,
+        },
         columns: columns.into_iter().map(String::from).collect(),
+        total_rows: rows.len(),
+        note: String::new(),
         rows: rows.into_iter().map(|(flagged, cells)| Row { cells, flagged }).collect(),
         cli: cli.into_iter().collect(),
     })
@@ -368,13 +417,10 @@ fn title_case(s: &str) -> String {
 
 /// Tables for a list of kinds, skipping kinds without a table.
 pub fn tables(snapshot: &Snapshot, kinds: &[String], failing: &BTreeSet<String>) -> Vec<Table> {
-    let mut seen = BTreeMap::new();
-    for k in kinds {
-        if !seen.contains_key(k) {
-            if let Some(t) = table(snapshot, k, failing) {
-                seen.insert(k.clone(), t);
-            }
-        }
-    }
-    kinds.iter().filter_map(|k| seen.remove(k)).collect()
+    let mut seen = BTreeSet::new();
+    kinds
+        .iter()
+        .filter(|k| seen.insert(k.as_str()))
+        .filter_map(|k| table(snapshot, k, failing))
+        .collect()
 }

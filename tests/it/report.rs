@@ -56,3 +56,33 @@ fn every_control_in_the_catalog_has_a_result() {
         assert!(!c.reason.is_empty(), "{} has no reason", c.id);
     }
 }
+
+/// A big estate: long tables appear once, in the appendix, and each control
+/// repeats only its flagged rows.
+#[test]
+fn long_tables_go_to_the_appendix() {
+    let mut s = example();
+    let template = s.resources.iter().find(|r| r.kind == "ec2.security_group").unwrap().clone();
+    for g in 0..30 {
+        let mut r = template.clone();
+        r.id = format!("sg-estate-{g}");
+        r.data["group_id"] = format!("sg-estate-{g}").into();
+        r.data["is_default"] = false.into();
+        r.data["egress"] = serde_json::json!([]);
+        r.data["ingress"] = (0..20)
+            .map(|i| serde_json::json!({"protocol": "tcp", "from_port": 22 + i, "to_port": 22 + i, "peer": if i == 0 { "0.0.0.0/0" } else { "10.0.0.0/8" }, "peer_type": "cidr_ipv4", "description": null}))
+            .collect();
+        s.resources.push(r);
+    }
+    let catalog = Catalog::builtin();
+    let results = evaluate::evaluate(&s, &catalog);
+    let report = render::build(&s, "x", &catalog, &results);
+    assert_eq!(report.evidence.len(), 1, "one appendix table, for security groups");
+    assert!(report.evidence[0].rows.len() > 600);
+    let ec2_13 = report.controls.iter().find(|c| c.id == "EC2.13").unwrap();
+    let excerpt = &ec2_13.tables[0];
+    assert!(excerpt.rows.iter().all(|r| r.flagged) && excerpt.rows.len() == 30, "{}", excerpt.rows.len());
+    assert!(excerpt.note.contains("appendix"));
+    let md = render::markdown(&report).unwrap();
+    assert!(md.contains("## Appendix: evidence tables"));
+}
