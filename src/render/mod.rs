@@ -275,6 +275,7 @@ pub fn markdown(report: &Report) -> Result<String, RenderError> {
     // Filters first: templates are checked against them when added.
     tera.register_filter("cell", |s: &str, _: tera::Kwargs, _: &tera::State| md_cell(s));
     tera.register_filter("badge", |s: &str, _: tera::Kwargs, _: &tera::State| status_badge(s));
+    tera.register_filter("flag_mark", |b: bool, _: tera::Kwargs, _: &tera::State| if b { FLAG } else { "" });
     tera.add_raw_template("report.md", include_str!("../../templates/report.md.tera")).map_err(err)?;
     let ctx = tera::Context::from_serialize(report).map_err(err)?;
     let mut out = tera.render("report.md", &ctx).map_err(err)?;
@@ -284,6 +285,19 @@ pub fn markdown(report: &Report) -> Result<String, RenderError> {
     }
     Ok(out)
 }
+
+fn html_badge(text: &str) -> Option<String> {
+    if text.trim() == FLAG {
+        return Some(r#"<span class="badge fail">flagged</span>"#.into());
+    }
+    ["pass", "fail", "error", "manual", "not_applicable"]
+        .into_iter()
+        .find(|s| status_badge(s) == text.trim())
+        .map(|s| format!(r#"<span class="badge {s}">{}</span>"#, &status_badge(s)[status_badge(s).find(' ').unwrap_or(0) + 1..]))
+}
+
+/// The mark on a flagged evidence row in Markdown.
+pub const FLAG: &str = "⚠️";
 
 pub fn status_badge(s: &str) -> String {
     match s {
@@ -320,8 +334,17 @@ pub fn html(markdown: &str, title: &str) -> String {
         }
         i += 1;
     }
+    // Emoji badges read well in Markdown but depend on the reader's fonts;
+    // HTML gets styled badges instead.
+    let events = events.into_iter().map(|e| match &e {
+        Event::Text(t) => match html_badge(t) {
+            Some(b) => Event::InlineHtml(b.into()),
+            None => e,
+        },
+        _ => e,
+    });
     let mut body = String::new();
-    push_html(&mut body, events.into_iter());
+    push_html(&mut body, events);
     let title = title.replace('&', "&amp;").replace('<', "&lt;");
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
