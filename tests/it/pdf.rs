@@ -83,3 +83,22 @@ fn pdf_is_reproducible_and_pinned_by_hash() {
     let zip = dir.path().join("a.zip");
     insta::assert_snapshot!("report.html.sha256", evidence_pack::seal::sha256_hex(&entry(&zip, "report.html")));
 }
+
+/// Resource names are data to the PDF template, never markup.
+#[test]
+fn markup_in_resource_names_is_only_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = evidence_pack::snapshot::Snapshot::from_json("example", evidence_pack::EXAMPLE_SNAPSHOT).unwrap();
+    let nasty = "#set page(fill: red) *bold* $x^2$ <label> ]) // [";
+    let g = s.resources.iter_mut().find(|r| r.kind == "iam.group").unwrap();
+    g.data["name"] = nasty.into();
+    let path = dir.path().join("snapshot.json");
+    std::fs::write(&path, s.to_json()).unwrap();
+    let (key, _) = crate::harness::keypair(dir.path());
+    let zip = dir.path().join("pack.zip");
+    let out = run(Command::new(BIN).arg("pack").arg(&path).arg("--key").arg(&key).arg("-o").arg(&zip));
+    assert_eq!(out.status.code(), Some(3));
+    std::fs::write(dir.path().join("report.pdf"), entry(&zip, "report.pdf")).unwrap();
+    let text = tool(dir.path(), &["pdftotext", "report.pdf", "-"]);
+    assert!(text.contains("#set page(fill: red) *bold* $x^2$ <label> ])"), "name not shown verbatim");
+}

@@ -86,3 +86,24 @@ fn long_tables_go_to_the_appendix() {
     let md = render::markdown(&report).unwrap();
     assert!(md.contains("## Appendix: evidence tables"));
 }
+
+/// Snapshots of several accounts make one pack covering all of them.
+#[test]
+fn snapshots_of_two_accounts_merge() {
+    let a = example();
+    let mut b = example();
+    let (old, new) = ("992382705250", "111122223333");
+    let text = b.to_json().replace(old, new);
+    b = Snapshot::from_json("b", &text).unwrap();
+    let merged = Snapshot::merge(vec![a, b]).unwrap();
+    assert_eq!(merged.accounts.len(), 2);
+    let catalog = Catalog::builtin();
+    let results = evaluate::evaluate(&merged, &catalog);
+    let kms = results.get("KMS.4").unwrap();
+    let accounts: std::collections::BTreeSet<&str> = kms.failing.iter().map(|f| f.account.as_str()).collect();
+    assert_eq!(accounts.len(), 2, "both accounts' keys are evaluated");
+    let report = render::build(&merged, "x", &catalog, &results);
+    let md = render::markdown(&report).unwrap();
+    assert!(md.contains(old) && md.contains(new));
+    assert!(md.contains("| Account | Region | Aliases"), "tables gain an Account column");
+}
