@@ -10,7 +10,7 @@ pub mod render;
 pub mod seal;
 pub mod snapshot;
 
-use evaluate::{Catalog, Results};
+use evaluate::{Catalog, Inputs, Results};
 use seal::{PackFile, SealError, Signer};
 use snapshot::Snapshot;
 
@@ -24,6 +24,8 @@ pub enum PackError {
     Render(#[from] render::RenderError),
     #[error(transparent)]
     Seal(#[from] SealError),
+    #[error(transparent)]
+    Input(#[from] evaluate::InputError),
 }
 
 pub struct Pack {
@@ -35,9 +37,9 @@ pub struct Pack {
 
 /// Evaluate, render and seal: everything after collection. Reads no clock
 /// and no network, so the same snapshot, catalog and key give the same bytes.
-pub fn pack(snapshot: &Snapshot, catalog: &Catalog, signer: &Signer) -> Result<Pack, PackError> {
+pub fn pack(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs, signer: &Signer) -> Result<Pack, PackError> {
     let snapshot_json = snapshot.to_json();
-    let results = evaluate::evaluate(snapshot, catalog);
+    let results = evaluate::evaluate_with(snapshot, catalog, inputs);
     let results_json = results.to_json();
     let report = render::build(snapshot, &seal::sha256_hex(snapshot_json.as_bytes()), catalog, &results);
     let markdown = render::markdown(&report)?;
@@ -48,6 +50,16 @@ pub fn pack(snapshot: &Snapshot, catalog: &Catalog, signer: &Signer) -> Result<P
         PackFile::new("results.json", results_json.clone()),
         PackFile::new("snapshot.json", snapshot_json.clone()),
     ];
+    // What people added travels with the pack, hashed like the rest.
+    if !inputs.attestations.source.is_empty() {
+        files.push(PackFile::new("attestations.yaml", inputs.attestations.source.clone()));
+        for (name, bytes) in inputs.attestations.files()? {
+            files.push(PackFile::new(name, bytes));
+        }
+    }
+    if !inputs.exceptions.source.is_empty() {
+        files.push(PackFile::new("exceptions.yaml", inputs.exceptions.source.clone()));
+    }
     // The PDF shows the pack id, so the id covers every file but the PDF.
     let id = seal::pack_id(&seal::manifest(&files));
     let time = snapshot.collected_at.finished;

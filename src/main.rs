@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use evidence_pack::evaluate::{Catalog, Results};
+use evidence_pack::evaluate::{Attestations, Catalog, Exceptions, Inputs, Results};
 use evidence_pack::seal::{self, Signer};
 use evidence_pack::snapshot::Snapshot;
 use evidence_pack::{collect, evaluate};
@@ -49,6 +49,18 @@ struct PackArgs {
     /// Control catalog (default: the catalog built into this binary).
     #[arg(long)]
     controls: Option<PathBuf>,
+    #[command(flatten)]
+    inputs: InputArgs,
+}
+
+#[derive(clap::Args)]
+struct InputArgs {
+    /// Answers to manual controls (attestations.yaml); packed with the report.
+    #[arg(long)]
+    attestations: Option<PathBuf>,
+    /// Accepted risks (exceptions.yaml); packed with the report.
+    #[arg(long)]
+    exceptions: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -93,6 +105,8 @@ enum Command {
         snapshots: Vec<PathBuf>,
         #[arg(long)]
         controls: Option<PathBuf>,
+        #[command(flatten)]
+        inputs: InputArgs,
         /// Print results.json instead of a table.
         #[arg(long)]
         json: bool,
@@ -104,6 +118,14 @@ enum Command {
         /// The signer's OpenSSH public key (`.pub`).
         #[arg(long)]
         public_key: PathBuf,
+    },
+    /// Export the catalog's manual questions as a Well-Architected custom lens.
+    Lens {
+        #[arg(long)]
+        controls: Option<PathBuf>,
+        /// Where to write the lens JSON.
+        #[arg(short, long)]
+        output: PathBuf,
     },
     /// Pack the bundled example account, signed with a throwaway key. Needs
     /// no AWS account and no network.
@@ -139,19 +161,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
             write_pack(&snapshot, &pack, &output, quiet)
         }
         Command::Run { aws, pack, output, snapshot: snapshot_out } => {
-            // Fail on a bad key or catalog before spending time on AWS.
+            // Fail on a bad key, catalog or input before spending time on AWS.
             let catalog = load_catalog(pack.controls.as_deref())?;
+            let inputs = load_inputs(&pack.inputs)?;
             let signer = load_key(&pack.key)?;
             let snapshot = collect_snapshot(&aws, quiet)?;
             if let Some(p) = snapshot_out {
                 seal::write_atomic(&p, snapshot.to_json().as_bytes())?;
             }
-            finish(&snapshot, &catalog, &signer, &output, quiet)
+            finish(&snapshot, &catalog, &inputs, &signer, &output, quiet)
         }
-        Command::Evaluate { snapshots, controls, json } => {
+        Command::Lens { controls, output } => {
+            let catalog = load_catalog(controls.as_deref())?;
+            let lens = evidence_pack::render::lens::lens(&catalog);
+            seal::write_atomic(&output, lens.as_bytes())?;
+            note(quiet, &format!("wrote {}", output.display()));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Evaluate { snapshots, controls, inputs, json } => {
             let snapshot = read_snapshots(&snapshots)?;
             let catalog = load_catalog(controls.as_deref())?;
-            let results = evaluate::evaluate(&snapshot, &catalog);
+            let results = evaluate::evaluate_with(&snapshot, &catalog, &load_inputs(&inputs)?);
             if json {
                 print!("{}", results.to_json());
             } else {
@@ -180,7 +210,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo { output } => {
             let snapshot = Snapshot::from_json("examples/snapshot.json (built in)", evidence_pack::EXAMPLE_SNAPSHOT)?;
             let signer = Signer::generate();
-            let packed = evidence_pack::pack(&snapshot, &Catalog::builtin(), &signer)?;
+            let packed = evidence_pack::pack(&snapshot, &Catalog::builtin(), &Inputs::default(), &signer)?;
             let pub_path = output.with_extension("pub");
             seal::write_atomic(&pub_path, format!("{}\n", signer.public_openssh("evidence-pack-demo")).as_bytes())?;
             seal::write_atomic(&output, &packed.zip)?;
@@ -227,18 +257,26 @@ fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
     })
 }
 
+fn load_inputs(args: &InputArgs) -> Result<Inputs> {
+    Ok(Inputs {
+        attestations: args.attestations.as_deref().map(Attestations::read).transpose()?.unwrap_or_default(),
+        exceptions: args.exceptions.as_deref().map(Exceptions::read).transpose()?.unwrap_or_default(),
+    })
+}
+
 fn load_key(path: &Path) -> Result<Signer> {
     Ok(Signer::from_file(path)?)
 }
 
 fn write_pack(snapshot: &Snapshot, args: &PackArgs, output: &Path, quiet: bool) -> Result<ExitCode> {
     let catalog = load_catalog(args.controls.as_deref())?;
+    let inputs = load_inputs(&args.inputs)?;
     let signer = load_key(&args.key)?;
-    finish(snapshot, &catalog, &signer, output, quiet)
+    finish(snapshot, &catalog, &inputs, &signer, output, quiet)
 }
 
-fn finish(snapshot: &Snapshot, catalog: &Catalog, signer: &Signer, output: &Path, quiet: bool) -> Result<ExitCode> {
-    let packed = evidence_pack::pack(snapshot, catalog, signer).context("building the pack")?;
+fn finish(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs, signer: &Signer, output: &Path, quiet: bool) -> Result<ExitCode> {
+    let packed = evidence_pack::pack(snapshot, catalog, inputs, signer).context("building the pack")?;
     seal::write_atomic(output, &packed.zip)?;
     print_summary(&packed.results, output, quiet);
     Ok(exit_for(&packed.results))
@@ -249,14 +287,16 @@ fn print_summary(results: &Results, output: &Path, quiet: bool) {
     note(
         quiet,
         &format!(
-            "wrote {}: {} controls — {} pass, {} fail, {} error, {} manual, {} not applicable",
+            "wrote {}: {} controls — {} pass, {} fail, {} error, {} manual ({} open), {} not applicable, {} excepted",
             output.display(),
             results.controls.len(),
             s.pass,
             s.fail,
             s.error,
             s.manual,
-            s.not_applicable
+            s.open_attestations.len(),
+            s.not_applicable,
+            s.excepted
         ),
     );
 }

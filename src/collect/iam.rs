@@ -10,7 +10,8 @@ use aws_sdk_iam::types::{AttachedPolicy, EntityType, PolicyDetail};
 use super::{Ctx, Found, time};
 use crate::snapshot::GLOBAL;
 use crate::snapshot::kinds::{
-    ACCOUNT_ALIAS, AccountSummary, IamGroup, IamUser, InlinePolicy, PasswordPolicy, PolicyRef, ResourceData,
+    ACCOUNT_ALIAS, AccessKeyUse, AccountSummary, CredentialReportRow, IamGroup, IamPolicy, IamRole, IamUser,
+    InlinePolicy, PasswordPolicy, PolicyRef, ResourceData, VirtualMfaDevice,
 };
 
 pub(crate) async fn account_alias(ctx: &Ctx) -> (Option<String>, Found) {
@@ -26,14 +27,17 @@ pub(crate) async fn account_alias(ctx: &Ctx) -> (Option<String>, Found) {
 
 pub(crate) async fn collect(ctx: &Ctx) -> Found {
     let client = Client::new(ctx.global());
-    let (a, b, c) = futures::join!(
+    let (a, b, c, d, e) = futures::join!(
         authorization_details(ctx, &client),
         summary(ctx, &client),
-        password_policy(ctx, &client)
+        password_policy(ctx, &client),
+        credential_report(ctx, &client),
+        virtual_mfa(ctx, &client)
     );
     let mut found = a;
-    found.extend(b);
-    found.extend(c);
+    for f in [b, c, d, e] {
+        found.extend(f);
+    }
     ctx.done();
     found
 }
@@ -47,6 +51,8 @@ async fn authorization_details(ctx: &Ctx, client: &Client) -> Found {
         .get_account_authorization_details()
         .filter(EntityType::User)
         .filter(EntityType::Group)
+        .filter(EntityType::Role)
+        .filter(EntityType::LocalManagedPolicy)
         .into_paginator()
         .send()
         .collect::<Result<Vec<_>, _>>()
@@ -54,7 +60,7 @@ async fn authorization_details(ctx: &Ctx, client: &Client) -> Found {
     let pages = match pages {
         Ok(p) => p,
         Err(e) => {
-            found.fail(ctx, GLOBAL, OP, &[IamUser::KIND, IamGroup::KIND], &e);
+            found.fail(ctx, GLOBAL, OP, &[IamUser::KIND, IamGroup::KIND, IamRole::KIND, IamPolicy::KIND], &e);
             return found;
         }
     };
@@ -88,6 +94,106 @@ async fn authorization_details(ctx: &Ctx, client: &Client) -> Found {
         };
         found.add(ctx, GLOBAL, data.arn.clone(), OP, &data);
     }
+    for role in pages.iter().flat_map(|p| p.role_detail_list()) {
+        let data = IamRole {
+            name: role.role_name().unwrap_or_default().to_string(),
+            arn: role.arn().unwrap_or_default().to_string(),
+            path: role.path().unwrap_or("/").to_string(),
+            created: time(role.create_date()),
+            attached_policies: policy_refs(role.attached_managed_policies()),
+            inline_policies: inline(role.role_policy_list()),
+            last_used: time(role.role_last_used().and_then(|u| u.last_used_date())),
+        };
+        found.add(ctx, GLOBAL, data.arn.clone(), OP, &data);
+    }
+    for p in pages.iter().flat_map(|p| p.policies()) {
+        let default = p.policy_version_list().iter().find(|v| v.is_default_version());
+        let arn = p.arn().unwrap_or_default().to_string();
+        let data = IamPolicy {
+            // Some IAM implementations leave the name out; it ends the ARN.
+            name: p.policy_name().map(String::from).unwrap_or_else(|| arn.rsplit('/').next().unwrap_or_default().to_string()),
+            arn,
+            attachment_count: i64::from(p.attachment_count().unwrap_or(0)),
+            document: document(default.and_then(|v| v.document()).unwrap_or("{}")),
+        };
+        found.add(ctx, GLOBAL, data.arn.clone(), OP, &data);
+    }
+    found
+}
+
+/// The credential report, generated on demand. AWS builds it
+/// asynchronously and offers no waiter for it, hence the short poll.
+async fn credential_report(ctx: &Ctx, client: &Client) -> Found {
+    const OP: &str = "iam:GetCredentialReport";
+    let mut found = Found::default();
+    for _ in 0..20 {
+        match client.generate_credential_report().send().await {
+            Ok(out) if out.state().is_some_and(|s| s.as_str() == "COMPLETE") => break,
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+            Err(e) => {
+                found.fail(ctx, GLOBAL, "iam:GenerateCredentialReport", &[CredentialReportRow::KIND], &e);
+                return found;
+            }
+        }
+    }
+    let content = match client.get_credential_report().send().await {
+        Ok(out) => out.content.map(|b| b.into_inner()).unwrap_or_default(),
+        Err(e) => {
+            found.fail(ctx, GLOBAL, OP, &[CredentialReportRow::KIND], &e);
+            return found;
+        }
+    };
+    let mut reader = csv::Reader::from_reader(content.as_slice());
+    let headers = reader.headers().cloned().unwrap_or_default();
+    for record in reader.records().flatten() {
+        let get = |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).unwrap_or("");
+        // The report writes N/A, not_supported or no_information for absent dates.
+        let date = |name: &str| {
+            let v = get(name);
+            chrono::DateTime::parse_from_rfc3339(v).ok().map(|d| d.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        };
+        let user = get("user").to_string();
+        let data = CredentialReportRow {
+            is_root: user == "<root_account>",
+            arn: get("arn").to_string(),
+            created: date("user_creation_time"),
+            password_enabled: get("password_enabled") == "true",
+            password_last_used: date("password_last_used"),
+            password_last_changed: date("password_last_changed"),
+            mfa_active: get("mfa_active") == "true",
+            access_keys: (1..=2u8)
+                .map(|n| AccessKeyUse {
+                    slot: n,
+                    active: get(&format!("access_key_{n}_active")) == "true",
+                    last_rotated: date(&format!("access_key_{n}_last_rotated")),
+                    last_used: date(&format!("access_key_{n}_last_used_date")),
+                })
+                .collect(),
+            user,
+        };
+        found.add(ctx, GLOBAL, data.arn.clone(), OP, &data);
+    }
+    found
+}
+
+async fn virtual_mfa(ctx: &Ctx, client: &Client) -> Found {
+    const OP: &str = "iam:ListVirtualMFADevices";
+    let mut found = Found::default();
+    let devices = client.list_virtual_mfa_devices().into_paginator().items().send().collect::<Vec<_>>().await;
+    match devices.into_iter().collect::<Result<Vec<_>, _>>() {
+        Ok(list) => {
+            for d in list {
+                let user_arn = d.user().map(|u| u.arn().to_string());
+                let data = VirtualMfaDevice {
+                    serial: d.serial_number().to_string(),
+                    is_root: user_arn.as_deref().is_some_and(|a| a.ends_with(":root")),
+                    user_arn,
+                };
+                found.add(ctx, GLOBAL, data.serial.clone(), OP, &data);
+            }
+        }
+        Err(e) => found.fail(ctx, GLOBAL, OP, &[VirtualMfaDevice::KIND], &e),
+    }
     found
 }
 
@@ -108,20 +214,18 @@ fn policy_refs(list: &[AttachedPolicy]) -> Vec<PolicyRef> {
     v
 }
 
-/// Inline policy documents arrive URL-encoded (RFC 3986); keep them as JSON.
+/// Policy documents arrive URL-encoded (RFC 3986); keep them as JSON.
+fn document(raw: &str) -> serde_json::Value {
+    let text = urlencoding::decode(raw).map(|c| c.into_owned()).unwrap_or_else(|_| raw.to_string());
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+}
+
 fn inline(list: &[PolicyDetail]) -> Vec<InlinePolicy> {
     let mut v: Vec<InlinePolicy> = list
         .iter()
-        .map(|p| {
-            let raw = p.policy_document().unwrap_or_default();
-            let text = urlencoding::decode(raw)
-                .map(|c| c.into_owned())
-                .unwrap_or_else(|_| raw.to_string());
-            InlinePolicy {
-                name: p.policy_name().unwrap_or_default().to_string(),
-                document: serde_json::from_str(&text)
-                    .unwrap_or(serde_json::Value::String(text)),
-            }
+        .map(|p| InlinePolicy {
+            name: p.policy_name().unwrap_or_default().to_string(),
+            document: document(p.policy_document().unwrap_or_default()),
         })
         .collect();
     v.sort_by(|a, b| a.name.cmp(&b.name));

@@ -55,7 +55,8 @@ struct RawControl {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCheck {
-    resource: Spanned<String>,
+    /// One kind, or several (`[iam.user, iam.role]`) checked alike.
+    resource: Spanned<OneOrMany>,
     #[serde(default)]
     needs: Vec<Spanned<String>>,
     #[serde(default, rename = "where")]
@@ -69,6 +70,13 @@ struct RawCheck {
     assert: Vec<RawAssertion>,
     #[serde(default)]
     flag: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,6 +126,8 @@ pub enum Status {
     Error,
     Manual,
     NotApplicable,
+    /// Failed, but every failure is an accepted, unexpired risk.
+    Excepted,
 }
 
 impl Status {
@@ -128,6 +138,7 @@ impl Status {
             Status::Error => "error",
             Status::Manual => "manual",
             Status::NotApplicable => "not_applicable",
+            Status::Excepted => "excepted",
         }
     }
 }
@@ -140,10 +151,52 @@ pub struct Remediation {
     pub url: Option<String>,
 }
 
+/// A question a person answers, in the shape of a Well-Architected custom
+/// lens question, so the catalog can be exported as a lens.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Manual {
     pub question: String,
+    #[serde(default)]
+    pub helpful_resource: Option<Link>,
+    pub choices: Vec<Choice>,
+    /// Evaluated in order; the first whose condition holds gives the risk.
+    /// A condition is CEL over the choice ids (`so_1_1 && so_1_2`), or `default`.
+    pub risk_rules: Vec<RiskRule>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub text: String,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub helpful_resource: Option<Link>,
+    #[serde(default)]
+    pub improvement_plan: Option<Link>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Risk {
+    NoRisk,
+    MediumRisk,
+    HighRisk,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RiskRule {
+    pub condition: String,
+    pub risk: Risk,
 }
 
 /// Where something stands in the catalog file, for messages.
@@ -176,8 +229,9 @@ pub struct Assertion {
 
 #[derive(Debug, Clone)]
 pub struct Check {
-    pub resource: String,
-    /// `resource` plus `needs`: a collection error for any of these matters.
+    /// The kinds checked, each resource on its own.
+    pub resources: Vec<String>,
+    /// `resources` plus `needs`: a collection error for any of these matters.
     pub needs: BTreeSet<String>,
     pub scope: Option<Expr>,
     pub mode: Mode,
@@ -233,14 +287,42 @@ pub enum CatalogError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}:{line}:{column}: {message}\n  hint: {hint}")]
-    Invalid {
-        path: String,
-        line: u64,
-        column: u64,
-        message: String,
-        hint: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] Located),
+}
+
+/// A mistake in one of the YAML files people write, with where it is and
+/// what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}:{line}:{column}: {message}\n  hint: {hint}")]
+pub struct Located {
+    pub path: String,
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+    pub hint: String,
+}
+
+/// Deserialise YAML, turning a syntax or shape error into a [`Located`].
+pub fn from_yaml<T: for<'de> Deserialize<'de>>(path: &str, text: &str, hint: &str) -> Result<T, Located> {
+    serde_saphyr::from_str(text).map_err(|e| {
+        let loc = e.location();
+        let message = e.to_string();
+        // serde-saphyr renders a snippet after the first line, and repeats
+        // in it the position we already print in front.
+        let first = message.lines().next().unwrap_or_default();
+        let first = match first.split_once(": ") {
+            Some((_, rest)) if first.starts_with("error: line ") => rest.split_once(": ").map_or(rest, |(_, m)| m),
+            _ => first,
+        };
+        Located {
+            path: path.to_string(),
+            line: loc.map(|l| l.line()).unwrap_or(0),
+            column: loc.map(|l| l.column()).unwrap_or(0),
+            message: first.to_string(),
+            hint: hint.to_string(),
+        }
+    })
 }
 
 /// The catalog bundled with the binary, for `demo` and as the default.
@@ -262,34 +344,20 @@ impl Catalog {
     }
 
     pub fn parse(path: &str, text: &str) -> Result<Catalog, CatalogError> {
-        let invalid = |pos: Pos, message: String, hint: &str| CatalogError::Invalid {
-            path: path.to_string(),
-            line: pos.line,
-            column: pos.column,
-            message,
-            hint: hint.to_string(),
+        let invalid = |pos: Pos, message: String, hint: &str| {
+            CatalogError::Invalid(Located {
+                path: path.to_string(),
+                line: pos.line,
+                column: pos.column,
+                message,
+                hint: hint.to_string(),
+            })
         };
-        let raw: RawCatalog = serde_saphyr::from_str(text).map_err(|e| {
-            let loc = e.location();
-            let message = e.to_string();
-            // serde-saphyr renders a snippet after the first line; the first
-            // line is the message itself.
-            let first = message.lines().next().unwrap_or_default();
-            // It also repeats the position we already print in front.
-            let first = match first.split_once(": ") {
-                Some((_, rest)) if first.starts_with("error: line ") => rest.split_once(": ").map_or(rest, |(_, m)| m),
-                _ => first,
-            }
-            .to_string();
-            invalid(
-                Pos {
-                    line: loc.map(|l| l.line()).unwrap_or(0),
-                    column: loc.map(|l| l.column()).unwrap_or(0),
-                },
-                first,
-                "fix the YAML at that position; the header of the bundled controls.yaml describes each field",
-            )
-        })?;
+        let raw: RawCatalog = from_yaml(
+            path,
+            text,
+            "fix the YAML at that position; the header of the bundled controls.yaml describes each field",
+        )?;
         if raw.version != 1 {
             return Err(invalid(
                 Pos { line: 1, column: 1 },
@@ -336,9 +404,16 @@ impl Catalog {
             }
             let mut evidence = c.evidence.iter().map(known_kind).collect::<Result<Vec<_>, _>>()?;
             let kind = if let Some(ch) = c.check {
-                let resource = known_kind(&ch.resource)?;
+                let listed = match &ch.resource.value {
+                    OneOrMany::One(k) => vec![k.clone()],
+                    OneOrMany::Many(ks) => ks.clone(),
+                };
+                let resources = listed
+                    .into_iter()
+                    .map(|k| known_kind(&Spanned { value: k, referenced: ch.resource.referenced, defined: ch.resource.defined }))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let mut needs: BTreeSet<String> = ch.needs.iter().map(known_kind).collect::<Result<_, _>>()?;
-                needs.insert(resource.clone());
+                needs.extend(resources.iter().cloned());
                 let expr = |s: &Spanned<String>| -> Result<Expr, CatalogError> {
                     let e = Expr {
                         source: s.value.clone(),
@@ -367,10 +442,10 @@ impl Catalog {
                     })
                     .collect::<Result<Vec<_>, CatalogError>>()?;
                 if evidence.is_empty() {
-                    evidence.push(resource.clone());
+                    evidence.extend(resources.iter().cloned());
                 }
                 Kind::Check(Check {
-                    subject: ch.subject.unwrap_or_else(|| kinds::label_of_kind(&resource).to_string()),
+                    subject: ch.subject.unwrap_or_else(|| kinds::label_of_kind(&resources[0]).to_string()),
                     scope: ch.scope.as_ref().map(expr).transpose()?,
                     flag: ch.flag.as_ref().map(expr).transpose()?,
                     mode: ch.mode,
@@ -380,9 +455,12 @@ impl Catalog {
                     }),
                     assertions,
                     needs,
-                    resource,
+                    resources,
                 })
             } else if let Some(m) = c.manual {
+                super::attest::validate(&m).map_err(|message| {
+                    invalid((&c.id).into(), format!("control '{id}': {message}"), "a manual control needs choices with unique ids and risk rules over them, ending with `condition: default`")
+                })?;
                 Kind::Manual(m)
             } else {
                 let mut sections = Vec::new();

@@ -114,8 +114,52 @@ impl Env {
             Ok((now - parse_time(&t)?).num_days())
         });
         let _ = ctx.add_function("covers_port", covers_port);
+        let _ = ctx.add_function("statements", statements);
+        let _ = ctx.add_function("action_matches", |pattern: Arc<String>, action: Arc<String>| action_matches(&pattern, &action));
         ctx
     }
+}
+
+/// An IAM policy document's statements, each as `{effect, actions,
+/// not_actions, resources}` with single strings made lists, so checks need
+/// not care how the author wrote them.
+fn statements(doc: Value) -> Result<Value, ExecutionError> {
+    let json = doc.json().map_err(|e| ExecutionError::function_error("statements", format!("{e:?}")))?;
+    let list = |v: Option<&serde_json::Value>| -> Vec<serde_json::Value> {
+        match v {
+            Some(serde_json::Value::Array(a)) => a.clone(),
+            Some(other @ serde_json::Value::String(_)) => vec![other.clone()],
+            _ => vec![],
+        }
+    };
+    let stmts = match json.get("Statement") {
+        Some(serde_json::Value::Array(a)) => a.clone(),
+        Some(o @ serde_json::Value::Object(_)) => vec![o.clone()],
+        _ => vec![],
+    };
+    let out: Vec<serde_json::Value> = stmts
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "effect": s.get("Effect").and_then(|e| e.as_str()).unwrap_or(""),
+                "actions": list(s.get("Action")),
+                "not_actions": list(s.get("NotAction")),
+                "resources": list(s.get("Resource")),
+                "has_condition": s.get("Condition").is_some(),
+            })
+        })
+        .collect();
+    Ok(to_cel(&serde_json::Value::Array(out)))
+}
+
+/// IAM action matching: `*` and `?` wildcards, case-insensitive.
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    globset::GlobBuilder::new(pattern)
+        .case_insensitive(true)
+        .literal_separator(false)
+        .build()
+        .map(|g| g.compile_matcher().is_match(action))
+        .unwrap_or(false)
 }
 
 /// Whether a security group rule lets traffic reach `port` over TCP or UDP.

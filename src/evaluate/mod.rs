@@ -3,6 +3,7 @@
 //! Reads only the snapshot. Every control in the catalog gets a result with
 //! a status and a reason a person can read; none is ever left out.
 
+pub mod attest;
 pub mod catalog;
 pub mod engine;
 
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 use cel::Value;
 use serde::Serialize;
 
+pub use attest::{Attestation, Attestations, Exception, Exceptions, InputError};
 pub use catalog::{Catalog, CatalogError, Control, Kind, Severity, Status};
 use catalog::{Check, Mode};
 use crate::snapshot::{CollectionError, Snapshot, kinds};
@@ -36,6 +38,9 @@ pub struct Summary {
     pub error: usize,
     pub manual: usize,
     pub not_applicable: usize,
+    pub excepted: usize,
+    /// Manual controls nobody has answered yet.
+    pub open_attestations: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -55,6 +60,30 @@ pub struct ControlResult {
     /// For a control made of others: the ids it includes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub includes: Vec<String>,
+    /// The answer to a manual control.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<Attestation>,
+    /// Exceptions written for this control, applied or expired.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<ExceptionNote>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ExceptionNote {
+    pub justification: String,
+    pub approver: String,
+    pub expires: chrono::NaiveDate,
+    /// False once past its expiry at the snapshot's time.
+    pub active: bool,
+    /// The failing resources it covered.
+    pub covered: Vec<String>,
+}
+
+/// What people add to the snapshot: answers and accepted risks.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    pub attestations: Attestations,
+    pub exceptions: Exceptions,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -79,7 +108,12 @@ impl Results {
 }
 
 pub fn evaluate(snapshot: &Snapshot, catalog: &Catalog) -> Results {
+    evaluate_with(snapshot, catalog, &Inputs::default())
+}
+
+pub fn evaluate_with(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs) -> Results {
     let env = engine::Env::new(snapshot);
+    let now = snapshot.collected_at.finished;
     let mut done: BTreeMap<String, ControlResult> = BTreeMap::new();
     // Composite controls read their parts' results, so those go first.
     let (composites, simple): (Vec<&Control>, Vec<&Control>) = catalog
@@ -88,8 +122,12 @@ pub fn evaluate(snapshot: &Snapshot, catalog: &Catalog) -> Results {
         .partition(|c| matches!(c.kind, Kind::Composite(_)));
     for c in simple.into_iter().chain(composites) {
         let result = match &c.kind {
-            Kind::Check(check) => run_check(&env, snapshot, c, check),
-            Kind::Manual(m) => base(c, Status::Manual, format!("Needs a person's answer: {}", m.question)),
+            Kind::Check(check) => {
+                let mut r = run_check(&env, snapshot, c, check);
+                apply_exceptions(&mut r, &inputs.exceptions, now);
+                r
+            }
+            Kind::Manual(m) => answer(c, m, inputs.attestations.get(&c.id)),
             Kind::Composite(sections) => {
                 let ids: Vec<String> = sections.iter().flat_map(|s| s.controls.clone()).collect();
                 composite(c, ids, &done)
@@ -110,7 +148,11 @@ pub fn evaluate(snapshot: &Snapshot, catalog: &Catalog) -> Results {
             Status::Error => &mut summary.error,
             Status::Manual => &mut summary.manual,
             Status::NotApplicable => &mut summary.not_applicable,
+            Status::Excepted => &mut summary.excepted,
         } += 1;
+        if c.status == Status::Manual && c.includes.is_empty() {
+            summary.open_attestations.push(c.id.clone());
+        }
     }
     Results {
         catalog: CatalogRef {
@@ -135,6 +177,85 @@ fn base(c: &Control, status: Status, reason: String) -> ControlResult {
         failing: vec![],
         evidence_errors: vec![],
         includes: vec![],
+        attestation: None,
+        exceptions: vec![],
+    }
+}
+
+/// A manual control's status from its answer and the catalog's risk rules.
+fn answer(c: &Control, m: &catalog::Manual, a: Option<&Attestation>) -> ControlResult {
+    let Some(a) = a else {
+        return base(c, Status::Manual, format!("Open: needs a person's answer. {}", m.question));
+    };
+    let unknown: Vec<&String> = a.answer.iter().filter(|x| !m.choices.iter().any(|ch| &ch.id == *x)).collect();
+    let mut r = if !unknown.is_empty() {
+        base(
+            c,
+            Status::Error,
+            format!(
+                "The attestation answers with {}, which {} not a choice of this control.",
+                unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                if unknown.len() == 1 { "is" } else { "are" }
+            ),
+        )
+    } else {
+        let chosen: Vec<&str> = m.choices.iter().filter(|ch| a.answer.contains(&ch.id)).map(|ch| ch.title.as_str()).collect();
+        let by = format!("Answered by {} on {}: {}.", a.by, a.date, chosen.join("; "));
+        match attest::risk(m, &a.answer) {
+            Ok(catalog::Risk::NoRisk) => base(c, Status::Pass, format!("{by} No risk.")),
+            Ok(catalog::Risk::MediumRisk) => base(c, Status::Fail, format!("{by} Medium risk.")),
+            Ok(catalog::Risk::HighRisk) => base(c, Status::Fail, format!("{by} High risk.")),
+            Err(e) => base(c, Status::Error, e),
+        }
+    };
+    r.attestation = Some(a.clone());
+    r
+}
+
+/// Turn failures covered by accepted, unexpired risks into `excepted`,
+/// and say when an exception has lapsed.
+fn apply_exceptions(r: &mut ControlResult, exceptions: &Exceptions, now: chrono::DateTime<chrono::Utc>) {
+    for e in exceptions.for_control(&r.id) {
+        let active = e.active(now);
+        let covered: Vec<String> = r.failing.iter().filter(|f| e.covers(&f.id, &f.name)).map(|f| f.name.clone()).collect();
+        r.exceptions.push(ExceptionNote {
+            justification: e.justification.clone(),
+            approver: e.approver.clone(),
+            expires: e.expires,
+            active,
+            covered,
+        });
+        if !active {
+            r.reason.push_str(&format!(
+                " An exception approved by {} expired on {} and no longer applies.",
+                e.approver, e.expires
+            ));
+        }
+    }
+    if r.status != Status::Fail {
+        return;
+    }
+    let applies = |id: &str, name: &str| {
+        exceptions.for_control(&r.id).any(|e| e.active(now) && e.covers(id, name))
+    };
+    let whole = exceptions
+        .for_control(&r.id)
+        .any(|e| e.active(now) && e.resources.iter().any(|p| p == "*"));
+    let excepted = r.failing.iter().filter(|f| applies(&f.id, &f.name)).count();
+    if (excepted == r.failing.len() && excepted > 0) || (r.failing.is_empty() && whole) {
+        let notes: Vec<String> = r
+            .exceptions
+            .iter()
+            .filter(|n| n.active)
+            .map(|n| format!("{} (approved by {}, until {})", n.justification.trim(), n.approver, n.expires))
+            .collect();
+        r.status = Status::Excepted;
+        r.reason = format!("Accepted risk: {} Without the exception: {}", notes.join("; "), r.reason);
+    } else if excepted > 0 {
+        r.reason.push_str(&format!(
+            " {excepted} of the {} failing resources are covered by an accepted risk.",
+            r.failing.len()
+        ));
     }
 }
 
@@ -195,7 +316,7 @@ fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, check: &Check)
     let mut compliant = 0usize;
     let mut failing = Vec::new();
     let mut eval_errors = Vec::new();
-    for (r, data) in snapshot.resources.iter().zip(&env.data).filter(|(r, _)| r.kind == check.resource) {
+    for (r, data) in snapshot.resources.iter().zip(&env.data).filter(|(r, _)| check.resources.contains(&r.kind)) {
         if let Some(p) = &scope {
             match engine::eval(p, &ctx, r, data) {
                 Ok(Value::Bool(true)) => {}
@@ -268,7 +389,7 @@ fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, check: &Check)
         Mode::Each if !failing.is_empty() => {
             result.status = Status::Fail;
             result.reason = if in_scope == 1 {
-                format!("The {subject} does not comply: {}.{missing}", listed(&failing))
+                format!("The {subject} does not comply: {}.{missing}", failing[0].problems.join("; "))
             } else {
                 format!("{} of {} do not comply: {}.{missing}", failing.len(), plural(in_scope, subject), listed(&failing))
             };
@@ -308,7 +429,8 @@ fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, check: &Check)
 fn composite(c: &Control, ids: Vec<String>, done: &BTreeMap<String, ControlResult>) -> ControlResult {
     let parts: Vec<&ControlResult> = ids.iter().filter_map(|i| done.get(i)).collect();
     let with = |s: Status| -> Vec<&str> { parts.iter().filter(|p| p.status == s).map(|p| p.id.as_str()).collect() };
-    let (fail, error, manual, pass) = (with(Status::Fail), with(Status::Error), with(Status::Manual), with(Status::Pass));
+    let (fail, error, manual, pass, excepted) =
+        (with(Status::Fail), with(Status::Error), with(Status::Manual), with(Status::Pass), with(Status::Excepted));
     let n = parts.len();
     let (status, reason) = if !fail.is_empty() {
         (Status::Fail, format!("{} of {n} included controls fail: {}.", fail.len(), fail.join(", ")))
@@ -316,6 +438,8 @@ fn composite(c: &Control, ids: Vec<String>, done: &BTreeMap<String, ControlResul
         (Status::Error, format!("{} of {n} included controls could not be evaluated: {}.", error.len(), error.join(", ")))
     } else if !manual.is_empty() {
         (Status::Manual, format!("{} of {n} included controls need a person's answer: {}.", manual.len(), manual.join(", ")))
+    } else if !excepted.is_empty() {
+        (Status::Excepted, format!("{} of {n} included controls fail only on accepted risks: {}.", excepted.len(), excepted.join(", ")))
     } else if !pass.is_empty() {
         (Status::Pass, format!("All {} applicable included controls pass.", pass.len()))
     } else {

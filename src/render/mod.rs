@@ -4,6 +4,7 @@
 //! output format renders that model, so the report's structure lives in one
 //! place and the templates only lay it out.
 
+pub mod lens;
 pub mod pdf;
 pub mod tables;
 
@@ -11,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::evaluate::{Catalog, ControlResult, Kind, Results};
+use crate::evaluate::{Catalog, ControlResult, ExceptionNote, Kind, Results};
 use crate::snapshot::{CollectionError, Snapshot};
 pub use tables::Table;
 
@@ -50,6 +51,8 @@ pub struct AccountView {
 pub struct SummaryView {
     pub counts: BTreeMap<String, usize>,
     pub total: usize,
+    /// Manual controls still waiting for an answer.
+    pub open: Vec<String>,
     pub rows: Vec<SummaryRow>,
 }
 
@@ -80,6 +83,26 @@ pub struct ControlView {
     pub sections: Vec<SectionView>,
     pub remediation: String,
     pub remediation_url: String,
+    /// For a manual control: the question and its choices.
+    pub question: String,
+    pub choices: Vec<ChoiceView>,
+    pub attestation: Option<AttestationView>,
+    pub exceptions: Vec<ExceptionNote>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChoiceView {
+    pub id: String,
+    pub title: String,
+    pub chosen: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttestationView {
+    pub by: String,
+    pub date: String,
+    pub note: String,
+    pub evidence: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -198,6 +221,33 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
             sections,
             remediation: c.remediation.as_ref().map(|r| r.text.trim().to_string()).unwrap_or_default(),
             remediation_url: c.remediation.as_ref().and_then(|r| r.url.clone()).unwrap_or_default(),
+            question: match &c.kind {
+                Kind::Manual(m) => m.question.clone(),
+                _ => String::new(),
+            },
+            choices: match &c.kind {
+                Kind::Manual(m) => m
+                    .choices
+                    .iter()
+                    .map(|ch| ChoiceView {
+                        id: ch.id.clone(),
+                        title: ch.title.clone(),
+                        chosen: r.attestation.as_ref().is_some_and(|a| a.answer.contains(&ch.id)),
+                    })
+                    .collect(),
+                _ => vec![],
+            },
+            attestation: r.attestation.as_ref().map(|a| AttestationView {
+                by: a.by.clone(),
+                date: a.date.to_string(),
+                note: a.note.trim().to_string(),
+                evidence: a
+                    .evidence
+                    .iter()
+                    .map(|f| format!("attestations/{}/{}", a.control, std::path::Path::new(f).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()))
+                    .collect(),
+            }),
+            exceptions: r.exceptions.clone(),
         });
     }
     let s = &results.summary;
@@ -207,6 +257,7 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
         ("error".to_string(), s.error),
         ("manual".to_string(), s.manual),
         ("not_applicable".to_string(), s.not_applicable),
+        ("excepted".to_string(), s.excepted),
     ]);
     Report {
         title: "AWS Security Evidence Pack".into(),
@@ -232,6 +283,7 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
         summary: SummaryView {
             counts,
             total: results.controls.len(),
+            open: s.open_attestations.clone(),
             rows: results.controls.iter().map(summary_row).collect(),
         },
         controls,
@@ -290,7 +342,7 @@ fn html_badge(text: &str) -> Option<String> {
     if text.trim() == FLAG {
         return Some(r#"<span class="badge fail">flagged</span>"#.into());
     }
-    ["pass", "fail", "error", "manual", "not_applicable"]
+    ["pass", "fail", "error", "manual", "not_applicable", "excepted"]
         .into_iter()
         .find(|s| status_badge(s) == text.trim())
         .map(|s| format!(r#"<span class="badge {s}">{}</span>"#, &status_badge(s)[status_badge(s).find(' ').unwrap_or(0) + 1..]))
@@ -306,6 +358,7 @@ pub fn status_badge(s: &str) -> String {
         "error" => "⚠️ ERROR",
         "manual" => "📝 MANUAL",
         "not_applicable" => "➖ N/A",
+        "excepted" => "🛡️ EXCEPTED",
         other => other,
     }
     .to_string()

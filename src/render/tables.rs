@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::snapshot::kinds::{
-    AccountSummary, AcmCertificate, IamGroup, IamUser, KmsKey, PasswordPolicy, ResourceData,
-    SecurityGroup, SgRule, Trail,
+    AccountSummary, AcmCertificate, CredentialReportRow, IamGroup, IamPolicy, IamRole, IamUser, KmsKey,
+    PasswordPolicy, ResourceData, SecurityGroup, SgRule, Trail,
 };
 use crate::snapshot::{GLOBAL, Resource, Snapshot};
 
@@ -80,6 +80,10 @@ fn opt(t: &Option<String>) -> String {
     t.as_deref().map(fmt_time).unwrap_or_else(|| "-".into())
 }
 
+fn names(v: Vec<String>) -> String {
+    if v.is_empty() { "-".to_string() } else { v.join(", ") }
+}
+
 fn yes(b: bool) -> String {
     if b { "Yes" } else { "No" }.into()
 }
@@ -104,6 +108,12 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
         PasswordPolicy::KIND => ("Password policy (IAM, Account settings)", vec!["Setting", "Value"]),
         IamGroup::KIND => ("User groups", vec!["Group name", "Users", "Permissions", "Members", "Policies"]),
         IamUser::KIND => ("Users", vec!["User name", "Groups", "Attached policies", "Inline policies"]),
+        IamRole::KIND => ("Roles", vec!["Role name", "Attached policies", "Inline policies", "Last used"]),
+        IamPolicy::KIND => ("Customer managed policies", vec!["Policy name", "Attached to", "Allowed actions"]),
+        CredentialReportRow::KIND => (
+            "Credential report",
+            vec!["User", "Console password", "Password last used", "MFA", "Access key 1", "Access key 2"],
+        ),
         KmsKey::KIND => (
             "KMS keys",
             vec!["Region", "Aliases", "Key ID", "Status", "Managed by", "Key type", "Key spec", "Key usage", "Rotation"],
@@ -195,7 +205,6 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
             IamUser::KIND => {
                 let Some(Ok(u)) = r.parse::<IamUser>() else { continue };
                 cli.insert("aws iam get-account-authorization-details --filter User Group".into());
-                let names = |v: Vec<String>| if v.is_empty() { "-".to_string() } else { v.join(", ") };
                 rows.push((
                     flagged,
                     vec![
@@ -203,6 +212,58 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                         names(u.groups),
                         names(u.attached_policies.into_iter().map(|p| p.name).collect()),
                         names(u.inline_policies.into_iter().map(|p| p.name).collect()),
+                    ],
+                ));
+            }
+            IamRole::KIND => {
+                let Some(Ok(x)) = r.parse::<IamRole>() else { continue };
+                cli.insert("aws iam get-account-authorization-details --filter Role".into());
+                rows.push((
+                    flagged,
+                    vec![
+                        x.name,
+                        names(x.attached_policies.into_iter().map(|p| p.name).collect()),
+                        names(x.inline_policies.into_iter().map(|p| p.name).collect()),
+                        opt(&x.last_used),
+                    ],
+                ));
+            }
+            IamPolicy::KIND => {
+                let Some(Ok(x)) = r.parse::<IamPolicy>() else { continue };
+                cli.insert("aws iam get-account-authorization-details --filter LocalManagedPolicy".into());
+                let mut actions: Vec<String> = Vec::new();
+                let stmts = match &x.document["Statement"] {
+                    serde_json::Value::Array(a) => a.clone(),
+                    other => vec![other.clone()],
+                };
+                for st in stmts.iter().filter(|s| s["Effect"] == "Allow") {
+                    match &st["Action"] {
+                        serde_json::Value::String(a) => actions.push(a.clone()),
+                        serde_json::Value::Array(a) => actions.extend(a.iter().filter_map(|v| v.as_str().map(String::from))),
+                        _ => {}
+                    }
+                }
+                rows.push((flagged, vec![x.name, format!("{} entities", x.attachment_count), actions.join(", ")]));
+            }
+            CredentialReportRow::KIND => {
+                let Some(Ok(x)) = r.parse::<CredentialReportRow>() else { continue };
+                cli.insert("aws iam generate-credential-report && aws iam get-credential-report --query Content --output text | base64 -d".into());
+                let key = |k: &crate::snapshot::kinds::AccessKeyUse| {
+                    if !k.active {
+                        "-".to_string()
+                    } else {
+                        format!("active, rotated {}, last used {}", opt(&k.last_rotated), opt(&k.last_used))
+                    }
+                };
+                rows.push((
+                    flagged,
+                    vec![
+                        if x.is_root { "root user".into() } else { x.user.clone() },
+                        yes(x.password_enabled),
+                        opt(&x.password_last_used),
+                        yes(x.mfa_active),
+                        x.access_keys.first().map(key).unwrap_or_default(),
+                        x.access_keys.get(1).map(key).unwrap_or_default(),
                     ],
                 ));
             }

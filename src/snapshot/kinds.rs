@@ -89,6 +89,63 @@ pub struct IamUser {
 }
 kind!(IamUser, "iam.user");
 
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IamRole {
+    pub name: String,
+    pub arn: String,
+    pub path: String,
+    pub created: Option<String>,
+    pub attached_policies: Vec<PolicyRef>,
+    pub inline_policies: Vec<InlinePolicy>,
+    pub last_used: Option<String>,
+}
+kind!(IamRole, "iam.role");
+
+/// A customer managed policy, with its default version's document.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IamPolicy {
+    pub name: String,
+    pub arn: String,
+    pub attachment_count: i64,
+    pub document: Value,
+}
+kind!(IamPolicy, "iam.policy");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AccessKeyUse {
+    /// 1 or 2, as the credential report numbers them.
+    pub slot: u8,
+    pub active: bool,
+    pub last_rotated: Option<String>,
+    pub last_used: Option<String>,
+}
+
+/// One row of the IAM credential report (`iam:GetCredentialReport`); the
+/// report holds no secrets, only dates and flags.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CredentialReportRow {
+    pub user: String,
+    pub arn: String,
+    pub is_root: bool,
+    pub created: Option<String>,
+    pub password_enabled: bool,
+    pub password_last_used: Option<String>,
+    pub password_last_changed: Option<String>,
+    pub mfa_active: bool,
+    pub access_keys: Vec<AccessKeyUse>,
+}
+kind!(CredentialReportRow, "iam.credential_report");
+
+/// A virtual MFA device (`iam:ListVirtualMFADevices`); one assigned to the
+/// root user means the root user's MFA is not a hardware device.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VirtualMfaDevice {
+    pub serial: String,
+    pub user_arn: Option<String>,
+    pub is_root: bool,
+}
+kind!(VirtualMfaDevice, "iam.virtual_mfa_device");
+
 /// `ec2:DescribeRegions` (all regions, with opt-in status).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Region {
@@ -230,6 +287,10 @@ pub const ALL: &[&str] = &[
     PasswordPolicy::KIND,
     IamGroup::KIND,
     IamUser::KIND,
+    IamRole::KIND,
+    IamPolicy::KIND,
+    CredentialReportRow::KIND,
+    VirtualMfaDevice::KIND,
     ACCOUNT_ALIAS,
     Region::KIND,
     SecurityGroup::KIND,
@@ -248,6 +309,10 @@ pub fn label_of_kind(kind: &str) -> &'static str {
         "iam.password_policy" => "password policy",
         "iam.group" => "IAM group",
         "iam.user" => "IAM user",
+        "iam.role" => "IAM role",
+        "iam.policy" => "customer managed policy",
+        "iam.credential_report" => "IAM user",
+        "iam.virtual_mfa_device" => "virtual MFA device",
         "ec2.region" => "region",
         "ec2.security_group" => "security group",
         "kms.key" => "KMS key",
@@ -269,6 +334,8 @@ pub fn label(kind: &str, data: &Value) -> String {
         },
         "acm.certificate" => format!("{} ({})", s("domain"), s("arn").rsplit('/').next().unwrap_or_default()),
         "ec2.security_group" => format!("{} ({})", s("group_id"), s("name")),
+        "iam.credential_report" => s("user"),
+        "iam.virtual_mfa_device" => s("serial"),
         _ => s("name"),
     }
 }

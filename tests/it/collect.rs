@@ -29,13 +29,18 @@ const ADMIN_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Al
 const EC2_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
 const READ_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:Describe*","s3:List*"],"Resource":"*"}]}"#;
 
+const SCOPED_EC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances","ec2:Describe*"],"Resource":"*"}]}"#;
+const SCOPED_ADMIN: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","ec2:Describe*"],"Resource":"*"}]}"#;
+
 /// The IAM side of the seed document: three groups with 2, 4 and 1 users,
-/// each group with a policy.
-async fn seed_groups(cfg: &SdkConfig) {
+/// each group with a policy; `least_privilege` swaps the wildcard policies
+/// for scoped ones.
+async fn seed_groups(cfg: &SdkConfig, least_privilege: bool) {
     let iam = aws_sdk_iam::Client::new(cfg);
+    let (ec2, admin) = if least_privilege { (SCOPED_EC2, SCOPED_ADMIN) } else { (EC2_POLICY, ADMIN_POLICY) };
     for (group, policy, users) in [
-        ("AdministracionEC2Instances", EC2_POLICY, vec!["ec2-admin-1", "ec2-admin-2"]),
-        ("Administrador", ADMIN_POLICY, vec!["admin-1", "admin-2", "admin-3", "admin-4"]),
+        ("AdministracionEC2Instances", ec2, vec!["ec2-admin-1", "ec2-admin-2"]),
+        ("Administrador", admin, vec!["admin-1", "admin-2", "admin-3", "admin-4"]),
         ("ReadOnly", READ_POLICY, vec!["auditor"]),
     ] {
         let arn = iam
@@ -104,8 +109,10 @@ async fn open_port(ec2: &aws_sdk_ec2::Client, group: &str, port: i32, v6: bool) 
 /// The seed document's account, as it stood: every listed control fails
 /// that moto can make fail.
 async fn seed_misconfigured(cfg: &SdkConfig, dir: &Path) {
-    seed_groups(cfg).await;
+    seed_groups(cfg, false).await;
     let iam = aws_sdk_iam::Client::new(cfg);
+    // A console password without MFA (IAM.5).
+    iam.create_login_profile().user_name("admin-1").password("Temp-Passw0rd!").send().await.unwrap();
     // A user with permissions of its own (IAM.2).
     iam.create_user().user_name("legacy-deployer").send().await.unwrap();
     iam.put_user_policy().user_name("legacy-deployer").policy_name("deploy").policy_document(ADMIN_POLICY).send().await.unwrap();
@@ -139,8 +146,23 @@ async fn seed_misconfigured(cfg: &SdkConfig, dir: &Path) {
 
 /// The same account after remediation.
 async fn seed_well_configured(cfg: &SdkConfig, dir: &Path) {
-    seed_groups(cfg).await;
+    seed_groups(cfg, true).await;
     let iam = aws_sdk_iam::Client::new(cfg);
+    // Every user has MFA, and the console user too (IAM.5, IAM.19).
+    iam.create_login_profile().user_name("admin-1").password("Temp-Passw0rd!").send().await.unwrap();
+    for u in ["ec2-admin-1", "ec2-admin-2", "admin-1", "admin-2", "admin-3", "admin-4", "auditor"] {
+        let serial = iam.create_virtual_mfa_device().virtual_mfa_device_name(u).send().await.unwrap().virtual_mfa_device.unwrap().serial_number;
+        iam.enable_mfa_device().user_name(u).serial_number(serial).authentication_code1("123456").authentication_code2("654321").send().await.unwrap();
+    }
+    // A support role (IAM.18); AWS managed policies exist in moto only with
+    // MOTO_IAM_LOAD_MANAGED_POLICIES=true.
+    iam.create_role()
+        .role_name("aws-support")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    iam.attach_role_policy().role_name("aws-support").policy_arn("arn:aws:iam::aws:policy/AWSSupportAccess").send().await.unwrap();
     iam.update_account_password_policy()
         .minimum_password_length(14)
         .require_symbols(true)
@@ -222,7 +244,8 @@ async fn misconfigured_account_fails_each_control() {
     let s = statuses(&results);
     for id in [
         "IAM.2", "IAM.7", "IAM.9", "KMS.4", "ACM.1", "CloudTrail.1", "CloudTrail.2", "CloudTrail.4", "EC2.2", "EC2.13",
-        "EC2.14", "EC2.19", "SEC-002",
+        "EC2.14", "EC2.19", "SEC-002", "IAM.1", "IAM.5", "IAM.6", "IAM.10", "IAM.11", "IAM.12", "IAM.13", "IAM.14",
+        "IAM.15", "IAM.16", "IAM.17", "IAM.18", "IAM.19", "IAM.21", "KMS.2", "CloudTrail.3", "SO2", "SO8",
     ] {
         assert_eq!(s[id], "fail", "{id}: {:#}", results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap());
     }
@@ -246,13 +269,14 @@ async fn misconfigured_account_fails_each_control() {
 #[tokio::test(flavor = "multi_thread")]
 async fn well_configured_account_passes_each_control() {
     let dir = tempfile::tempdir().unwrap();
-    let moto = Moto::start();
+    let moto = Moto::start_with(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
     seed_well_configured(&moto.config().await, dir.path()).await;
     let (_, results) = run_pack(&moto, dir.path());
     let s = statuses(&results);
     for id in [
         "IAM.2", "IAM.4", "IAM.7", "KMS.4", "ACM.1", "CloudTrail.1", "CloudTrail.2", "CloudTrail.4", "EC2.2", "EC2.13",
-        "EC2.14", "EC2.19",
+        "EC2.14", "EC2.19", "IAM.1", "IAM.3", "IAM.5", "IAM.8", "IAM.10", "IAM.11", "IAM.12", "IAM.13", "IAM.14",
+        "IAM.15", "IAM.16", "IAM.17", "IAM.18", "IAM.19", "IAM.21", "IAM.22", "KMS.2", "CloudTrail.3",
     ] {
         assert_eq!(s[id], "pass", "{id}: {:#}", results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap());
     }
@@ -309,7 +333,7 @@ async fn regenerate_example() {
     let dir = tempfile::tempdir().unwrap();
     let moto = Moto::start_with(&[("MOTO_ACCOUNT_ID", "992382705250")]);
     let cfg = moto.config().await;
-    seed_groups(&cfg).await;
+    seed_groups(&cfg, false).await;
     aws_sdk_iam::Client::new(&cfg).create_account_alias().account_alias("seguros-patria-prod").send().await.unwrap();
     let kms = aws_sdk_kms::Client::new(&cfg);
     let key = kms.create_key().description("Directory Service key").key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt).send().await.unwrap().key_metadata.unwrap().key_id;
@@ -346,6 +370,22 @@ async fn regenerate_example() {
             r["data"]["summary"]["AccountMFAEnabled"] = 1.into();
         }
     }
+    // moto's credential report has no row for the root user; a real one
+    // always has, so the example gets the row the seed's account would show.
+    let resources = snapshot["resources"].as_array_mut().unwrap();
+    let mut root = resources.iter().find(|r| r["type"] == "iam.credential_report").unwrap().clone();
+    root["id"] = "arn:aws:iam::992382705250:root".into();
+    root["data"] = serde_json::json!({
+        "user": "<root_account>", "arn": "arn:aws:iam::992382705250:root", "is_root": true,
+        "created": "2023-06-01T14:02:11Z", "password_enabled": true, "password_last_used": "2025-01-20T16:45:03Z",
+        "password_last_changed": null, "mfa_active": true,
+        "access_keys": [
+            {"slot": 1, "active": false, "last_rotated": null, "last_used": null},
+            {"slot": 2, "active": false, "last_rotated": null, "last_used": null}
+        ]
+    });
+    let at = resources.iter().position(|r| r["type"] == "iam.credential_report").unwrap();
+    resources.insert(at, root);
     let text = serde_json::to_string_pretty(&snapshot).unwrap() + "\n";
     std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/snapshot.json"), text).unwrap();
 }

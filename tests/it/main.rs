@@ -7,5 +7,6 @@ mod harness;
 mod catalog;
 mod pdf;
 mod collect;
+mod inputs;
 mod report;
 mod seal;
