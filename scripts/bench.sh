@@ -14,12 +14,14 @@ source scripts/bench_common.sh
 MOTO="$(bash scripts/setup-moto.sh)"
 PY="$(dirname "$MOTO")/python"
 PORT="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$MOTO" -H 127.0.0.1 -p "$PORT" >/dev/null 2>&1 &
+MOTO_EC2_LOAD_DEFAULT_AMIS=false "$MOTO" -H 127.0.0.1 -p "$PORT" >/dev/null 2>&1 &
 MOTO_PID=$!
 trap 'kill $MOTO_PID 2>/dev/null; "${CLEANUP[@]}"' EXIT
 for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
 "$PY" scripts/bench_seed.py "http://127.0.0.1:$PORT"
 
+# S3 Control calls 123456789012.localhost (see .ci/run for the hosts entry).
+export AWS_ENDPOINT_URL_S3_CONTROL="http://localhost:$PORT"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
   AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
   AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent

@@ -30,6 +30,9 @@ with tempfile.TemporaryDirectory() as d:
     acm.import_certificate(Certificate=open(f"{d}/c", "rb").read(), PrivateKey=open(f"{d}/k", "rb").read())
 
 s3.create_bucket(Bucket="aws-cloudtrail-logs-bench")
+# moto cannot describe a bucket that never had versioning or notifications.
+s3.put_bucket_versioning(Bucket="aws-cloudtrail-logs-bench", VersioningConfiguration={"Status": "Suspended"})
+s3.put_bucket_notification_configuration(Bucket="aws-cloudtrail-logs-bench", NotificationConfiguration={"EventBridgeConfiguration": {}})
 ct.create_trail(Name="management-events", S3BucketName="aws-cloudtrail-logs-bench", IsMultiRegionTrail=True)
 # A real trail starts with this selector; moto starts with none.
 ct.put_event_selectors(TrailName="management-events", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}])

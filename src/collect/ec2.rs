@@ -6,7 +6,9 @@ use aws_sdk_ec2::types::IpPermission;
 
 use super::{Ctx, Found};
 use crate::snapshot::GLOBAL;
-use crate::snapshot::kinds::{Region, ResourceData, SecurityGroup, SgRule};
+use crate::snapshot::kinds::{
+    Instance, NaclEntry, NetworkAcl, Region, ResourceData, SecurityGroup, SgRule, Snapshot,
+};
 
 pub(crate) struct Regions {
     pub found: Found,
@@ -52,8 +54,115 @@ pub(crate) async fn regions(ctx: &Ctx) -> Regions {
 }
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
-    const OP: &str = "ec2:DescribeSecurityGroups";
     let client = Client::new(&ctx.in_region(&region));
+    let (a, b, c, d) = futures::join!(
+        security_groups(ctx, &client, &region),
+        network_acls(ctx, &client, &region),
+        instances(ctx, &client, &region),
+        snapshots(ctx, &client, &region)
+    );
+    let mut found = a;
+    for f in [b, c, d] {
+        found.extend(f);
+    }
+    ctx.done();
+    found
+}
+
+async fn network_acls(ctx: &Ctx, client: &Client, region: &str) -> Found {
+    const OP: &str = "ec2:DescribeNetworkAcls";
+    let mut found = Found::default();
+    match client.describe_network_acls().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await {
+        Ok(acls) => {
+            for a in acls {
+                let data = NetworkAcl {
+                    acl_id: a.network_acl_id().unwrap_or_default().to_string(),
+                    vpc_id: a.vpc_id().map(String::from),
+                    is_default: a.is_default().unwrap_or(false),
+                    entries: a
+                        .entries()
+                        .iter()
+                        .map(|e| NaclEntry {
+                            rule_number: i64::from(e.rule_number().unwrap_or(0)),
+                            egress: e.egress().unwrap_or(false),
+                            protocol: e.protocol().unwrap_or("-1").to_string(),
+                            action: e.rule_action().map(|r| r.as_str()).unwrap_or_default().to_string(),
+                            cidr: e.cidr_block().or(e.ipv6_cidr_block()).unwrap_or_default().to_string(),
+                            from_port: e.port_range().and_then(|p| p.from()).map(i64::from),
+                            to_port: e.port_range().and_then(|p| p.to()).map(i64::from),
+                        })
+                        .collect(),
+                };
+                let arn = format!("arn:aws:ec2:{region}:{}:network-acl/{}", ctx.account(), data.acl_id);
+                found.add(ctx, region, arn, OP, &data);
+            }
+        }
+        Err(e) => found.fail(ctx, region, OP, &[NetworkAcl::KIND], &e),
+    }
+    found
+}
+
+async fn instances(ctx: &Ctx, client: &Client, region: &str) -> Found {
+    const OP: &str = "ec2:DescribeInstances";
+    let mut found = Found::default();
+    match client.describe_instances().into_paginator().send().collect::<Result<Vec<_>, _>>().await {
+        Ok(pages) => {
+            for i in pages.iter().flat_map(|p| p.reservations()).flat_map(|r| r.instances()) {
+                let data = Instance {
+                    instance_id: i.instance_id().unwrap_or_default().to_string(),
+                    vpc_id: i.vpc_id().map(String::from),
+                    state: i.state().and_then(|s| s.name()).map(|n| n.as_str().to_string()).unwrap_or_default(),
+                    instance_profile: i.iam_instance_profile().and_then(|p| p.arn()).map(String::from),
+                };
+                let arn = format!("arn:aws:ec2:{region}:{}:instance/{}", ctx.account(), data.instance_id);
+                found.add(ctx, region, arn, OP, &data);
+            }
+        }
+        Err(e) => found.fail(ctx, region, OP, &[Instance::KIND], &e),
+    }
+    found
+}
+
+/// The account's snapshots, and which of them anyone may restore: a second
+/// filtered list call, instead of one attribute call per snapshot.
+async fn snapshots(ctx: &Ctx, client: &Client, region: &str) -> Found {
+    const OP: &str = "ec2:DescribeSnapshots";
+    let mut found = Found::default();
+    let (own, public) = futures::join!(
+        client.describe_snapshots().owner_ids("self").into_paginator().items().send().collect::<Result<Vec<_>, _>>(),
+        client
+            .describe_snapshots()
+            .owner_ids("self")
+            .restorable_by_user_ids("all")
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+    );
+    match (own, public) {
+        (Ok(own), Ok(public)) => {
+            let public: std::collections::BTreeSet<String> =
+                public.iter().filter_map(|s| s.snapshot_id().map(String::from)).collect();
+            for s in own {
+                let id = s.snapshot_id().unwrap_or_default().to_string();
+                let data = Snapshot {
+                    public: public.contains(&id),
+                    volume_id: s.volume_id().map(String::from),
+                    encrypted: s.encrypted().unwrap_or(false),
+                    snapshot_id: id,
+                };
+                let arn = format!("arn:aws:ec2:{region}::snapshot/{}", data.snapshot_id);
+                found.add(ctx, region, arn, OP, &data);
+            }
+        }
+        (Err(e), _) | (_, Err(e)) => found.fail(ctx, region, OP, &[Snapshot::KIND], &e),
+    }
+    found
+}
+
+async fn security_groups(ctx: &Ctx, client: &Client, region: &str) -> Found {
+    const OP: &str = "ec2:DescribeSecurityGroups";
+    let region = region.to_string();
     let mut found = Found::default();
     let pages = client
         .describe_security_groups()
@@ -84,7 +193,6 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
         }
         Err(e) => found.fail(ctx, &region, OP, &[SecurityGroup::KIND], &e),
     }
-    ctx.done();
     found
 }
 

@@ -5,11 +5,15 @@
 //! [`CollectionError`] in the snapshot and never stops the run: the controls
 //! that needed it evaluate to `error`.
 
+mod account;
 mod acm;
 mod cloudtrail;
 mod ec2;
+mod guardduty;
 mod iam;
 mod kms;
+mod s3;
+mod secretsmanager;
 mod sts;
 
 use std::future::Future;
@@ -89,8 +93,11 @@ pub async fn collect(config: &SdkConfig, options: &Options) -> Result<Snapshot, 
     };
     found.extend(all_regions.found);
 
-    let mut tasks: Vec<Task> = vec![Box::pin(iam::collect(&ctx))];
+    let mut tasks: Vec<Task> =
+        vec![Box::pin(iam::collect(&ctx)), Box::pin(account::collect(&ctx)), Box::pin(s3::collect(&ctx))];
     for region in &regions {
+        tasks.push(Box::pin(guardduty::collect(&ctx, region.clone())));
+        tasks.push(Box::pin(secretsmanager::collect(&ctx, region.clone())));
         tasks.push(Box::pin(kms::collect(&ctx, region.clone())));
         tasks.push(Box::pin(acm::collect(&ctx, region.clone())));
         tasks.push(Box::pin(cloudtrail::collect(&ctx, region.clone())));
@@ -161,6 +168,10 @@ impl Ctx {
 
     pub(crate) fn global(&self) -> &SdkConfig {
         &self.config
+    }
+
+    pub(crate) fn account(&self) -> &str {
+        &self.account
     }
 
     pub(crate) fn home_region(&self) -> String {
@@ -265,7 +276,12 @@ fn unparsed(raw: &HttpResponse) -> (String, String) {
         Some(body[start..start + end].to_string())
     };
     let status = raw.status().as_u16();
-    let code = tag("Code").unwrap_or_else(|| format!("HTTP{status}"));
+    let code = match tag("Code") {
+        Some(c) => c,
+        // A success status with a body the SDK could not read.
+        None if raw.status().is_success() => "UnreadableResponse".to_string(),
+        None => format!("HTTP{status}"),
+    };
     let message = tag("Message").unwrap_or_else(|| body.chars().take(200).collect());
     (code, format!("{message} (HTTP {status})"))
 }

@@ -121,8 +121,8 @@ impl Env {
 }
 
 /// An IAM policy document's statements, each as `{effect, actions,
-/// not_actions, resources}` with single strings made lists, so checks need
-/// not care how the author wrote them.
+/// not_actions, resources, principals, condition}` with single strings made
+/// lists, so checks need not care how the author wrote them.
 fn statements(doc: Value) -> Result<Value, ExecutionError> {
     let json = doc.json().map_err(|e| ExecutionError::function_error("statements", format!("{e:?}")))?;
     let list = |v: Option<&serde_json::Value>| -> Vec<serde_json::Value> {
@@ -145,7 +145,13 @@ fn statements(doc: Value) -> Result<Value, ExecutionError> {
                 "actions": list(s.get("Action")),
                 "not_actions": list(s.get("NotAction")),
                 "resources": list(s.get("Resource")),
-                "has_condition": s.get("Condition").is_some(),
+                // "*" for anyone; account ids, ARNs and service names otherwise.
+                "principals": match s.get("Principal") {
+                    Some(serde_json::Value::String(p)) => vec![serde_json::Value::String(p.clone())],
+                    Some(serde_json::Value::Object(m)) => m.values().flat_map(|v| list(Some(v))).collect(),
+                    _ => vec![],
+                },
+                "condition": s.get("Condition").cloned().unwrap_or_else(|| serde_json::json!({})),
             })
         })
         .collect();

@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::snapshot::kinds::{
-    AccountSummary, AcmCertificate, CredentialReportRow, IamGroup, IamPolicy, IamRole, IamUser, KmsKey,
-    PasswordPolicy, ResourceData, SecurityGroup, SgRule, Trail,
+    AccountSummary, AcmCertificate, CredentialReportRow, GuardDutyRegion, IamGroup, IamPolicy, IamRole, IamUser,
+    Instance, KmsKey, NetworkAcl, OrganizationMembership, PasswordPolicy, ResourceData, Secret, SecurityContact,
+    SecurityGroup, SgRule, Snapshot as EbsSnapshot, Trail, BlockPublicAccess, Bucket,
 };
 use crate::snapshot::{GLOBAL, Resource, Snapshot};
 
@@ -110,6 +111,30 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
         IamUser::KIND => ("Users", vec!["User name", "Groups", "Attached policies", "Inline policies"]),
         IamRole::KIND => ("Roles", vec!["Role name", "Attached policies", "Inline policies", "Last used"]),
         IamPolicy::KIND => ("Customer managed policies", vec!["Policy name", "Attached to", "Allowed actions"]),
+        GuardDutyRegion::KIND => ("GuardDuty detectors", vec!["Region", "Detector", "Status"]),
+        BlockPublicAccess::KIND => (
+            "Block Public Access settings for this account",
+            vec!["Block public ACLs", "Ignore public ACLs", "Block public policy", "Restrict public buckets"],
+        ),
+        Bucket::KIND => (
+            "S3 buckets",
+            vec![
+                "Region", "Bucket", "Block Public Access", "Public policy", "ACL grants", "Encryption", "TLS only",
+                "Versioning", "Logging", "Lifecycle", "Object Lock", "Notifications",
+            ],
+        ),
+        SecurityContact::KIND => ("Security alternate contact (Account settings)", vec!["Contact", "Name", "Title"]),
+        OrganizationMembership::KIND => ("AWS Organizations", vec!["Member", "Organization", "Management account"]),
+        Secret::KIND => (
+            "Secrets Manager secrets",
+            vec!["Region", "Secret name", "Rotation", "Last rotated", "Last accessed", "Created"],
+        ),
+        NetworkAcl::KIND => (
+            "Network ACL inbound entries",
+            vec!["Region", "Network ACL", "VPC", "Rule", "Protocol", "Ports", "Source", "Action"],
+        ),
+        Instance::KIND => ("EC2 instances", vec!["Region", "Instance", "State", "VPC", "Instance profile"]),
+        EbsSnapshot::KIND => ("EBS snapshots", vec!["Region", "Snapshot", "Volume", "Encrypted", "Public"]),
         CredentialReportRow::KIND => (
             "Credential report",
             vec!["User", "Console password", "Password last used", "MFA", "Access key 1", "Access key 2"],
@@ -244,6 +269,132 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                     }
                 }
                 rows.push((flagged, vec![x.name, format!("{} entities", x.attachment_count), actions.join(", ")]));
+            }
+            BlockPublicAccess::KIND => {
+                let Some(Ok(x)) = r.parse::<BlockPublicAccess>() else { continue };
+                cli.insert(format!("aws s3control get-public-access-block --account-id {}", r.account));
+                let on = |b: bool| if b { "On" } else { "Off" }.to_string();
+                rows.push((
+                    flagged,
+                    vec![on(x.block_public_acls), on(x.ignore_public_acls), on(x.block_public_policy), on(x.restrict_public_buckets)],
+                ));
+            }
+            Bucket::KIND => {
+                let Some(Ok(x)) = r.parse::<Bucket>() else { continue };
+                cli.insert(format!("aws s3api get-public-access-block --bucket {}", x.name));
+                cli.insert(format!("aws s3api get-bucket-policy --bucket {}", x.name));
+                cli.insert(format!("aws s3api get-bucket-acl --bucket {}", x.name));
+                let b = &x.public_access_block;
+                let blocked = [b.block_public_acls, b.ignore_public_acls, b.block_public_policy, b.restrict_public_buckets]
+                    .iter()
+                    .filter(|v| **v)
+                    .count();
+                let tls = x.policy.as_ref().is_some_and(|p| p.to_string().contains("aws:SecureTransport"));
+                let others = x.acl.iter().filter(|g| Some(&g.grantee) != x.owner_id.as_ref()).count();
+                rows.push((
+                    flagged,
+                    vec![
+                        r.region.clone(),
+                        x.name.clone(),
+                        format!("{blocked} of 4"),
+                        yes(x.policy_is_public),
+                        if others == 0 { "Owner only".into() } else { format!("{others} other grantee(s)") },
+                        x.encryption.clone().unwrap_or_else(|| "None".into()),
+                        yes(tls),
+                        x.versioning.clone().unwrap_or_else(|| "Disabled".into()),
+                        yes(x.logging),
+                        x.lifecycle_rules.to_string(),
+                        yes(x.object_lock),
+                        yes(x.event_notifications),
+                    ],
+                ));
+            }
+            GuardDutyRegion::KIND => {
+                let Some(Ok(x)) = r.parse::<GuardDutyRegion>() else { continue };
+                cli.insert(format!("aws guardduty list-detectors{rf}"));
+                rows.push((
+                    flagged,
+                    vec![
+                        r.region.clone(),
+                        x.detector_id.unwrap_or_else(|| "None".into()),
+                        x.status.map(|s| title_case(&s)).unwrap_or_else(|| "Not enabled".into()),
+                    ],
+                ));
+            }
+            SecurityContact::KIND => {
+                let Some(Ok(x)) = r.parse::<SecurityContact>() else { continue };
+                cli.insert("aws account get-alternate-contact --alternate-contact-type SECURITY".into());
+                let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+                rows.push((flagged, vec![if x.present { "Set" } else { "Not set" }.into(), or_dash(x.name), or_dash(x.title)]));
+            }
+            OrganizationMembership::KIND => {
+                let Some(Ok(x)) = r.parse::<OrganizationMembership>() else { continue };
+                cli.insert("aws organizations describe-organization".into());
+                let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+                rows.push((flagged, vec![yes(x.member), or_dash(x.organization_id), or_dash(x.management_account_id)]));
+            }
+            Secret::KIND => {
+                let Some(Ok(x)) = r.parse::<Secret>() else { continue };
+                cli.insert(format!("aws secretsmanager list-secrets{rf}"));
+                let rotation = match (x.rotation_enabled, x.rotation_days, &x.rotation_schedule) {
+                    (false, _, _) => "Disabled".to_string(),
+                    (true, Some(d), _) => format!("Every {d} days"),
+                    (true, None, Some(s)) => s.clone(),
+                    (true, None, None) => "Enabled".into(),
+                };
+                rows.push((
+                    flagged,
+                    vec![r.region.clone(), x.name, rotation, opt(&x.last_rotated), opt(&x.last_accessed), opt(&x.created)],
+                ));
+            }
+            NetworkAcl::KIND => {
+                let Some(Ok(x)) = r.parse::<NetworkAcl>() else { continue };
+                cli.insert(format!("aws ec2 describe-network-acls{rf}"));
+                let acl = format!("{}{}", x.acl_id, if x.is_default { " (default)" } else { "" });
+                for e in x.entries.iter().filter(|e| !e.egress) {
+                    let ports = match (e.from_port, e.to_port) {
+                        (Some(f), Some(t)) if f == t => f.to_string(),
+                        (Some(f), Some(t)) => format!("{f}-{t}"),
+                        _ => "All".into(),
+                    };
+                    let rule = if e.rule_number == 32767 { "*".to_string() } else { e.rule_number.to_string() };
+                    let open = e.action == "allow" && (e.cidr == "0.0.0.0/0" || e.cidr == "::/0");
+                    rows.push((
+                        flagged && open,
+                        vec![
+                            r.region.clone(),
+                            acl.clone(),
+                            x.vpc_id.clone().unwrap_or_else(|| "-".into()),
+                            rule,
+                            protocol_name(&e.protocol),
+                            ports,
+                            e.cidr.clone(),
+                            title_case(&e.action),
+                        ],
+                    ));
+                }
+            }
+            Instance::KIND => {
+                let Some(Ok(x)) = r.parse::<Instance>() else { continue };
+                cli.insert(format!("aws ec2 describe-instances{rf}"));
+                rows.push((
+                    flagged,
+                    vec![
+                        r.region.clone(),
+                        x.instance_id,
+                        title_case(&x.state),
+                        x.vpc_id.unwrap_or_else(|| "-".into()),
+                        x.instance_profile.unwrap_or_else(|| "-".into()),
+                    ],
+                ));
+            }
+            EbsSnapshot::KIND => {
+                let Some(Ok(x)) = r.parse::<EbsSnapshot>() else { continue };
+                cli.insert(format!("aws ec2 describe-snapshots --owner-ids self --restorable-by-user-ids all{rf}"));
+                rows.push((
+                    flagged,
+                    vec![r.region.clone(), x.snapshot_id, x.volume_id.unwrap_or_else(|| "-".into()), yes(x.encrypted), yes(x.public)],
+                ));
             }
             CredentialReportRow::KIND => {
                 let Some(Ok(x)) = r.parse::<CredentialReportRow>() else { continue };
@@ -433,7 +584,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
             })
             .collect(),
         key_columns: match kind {
-            SecurityGroup::KIND => 3 + usize::from(multi_account),
+            SecurityGroup::KIND | NetworkAcl::KIND => 3 + usize::from(multi_account),
             _ => 0,
         },
         columns: columns.into_iter().map(String::from).collect(),
@@ -451,6 +602,7 @@ pub fn is_open(rule: &SgRule) -> bool {
 fn protocol_name(p: &str) -> String {
     match p {
         "-1" => "All".into(),
+        "1" => "ICMP".into(),
         "6" => "TCP".into(),
         "17" => "UDP".into(),
         other => other.to_uppercase(),

@@ -274,6 +274,156 @@ pub struct SecurityGroup {
 }
 kind!(SecurityGroup, "ec2.security_group");
 
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NaclEntry {
+    pub rule_number: i64,
+    pub egress: bool,
+    /// `-1` for all, or a protocol number (`6` TCP, `17` UDP).
+    pub protocol: String,
+    /// `allow` or `deny`.
+    pub action: String,
+    pub cidr: String,
+    pub from_port: Option<i64>,
+    pub to_port: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NetworkAcl {
+    pub acl_id: String,
+    pub vpc_id: Option<String>,
+    pub is_default: bool,
+    pub entries: Vec<NaclEntry>,
+}
+kind!(NetworkAcl, "ec2.network_acl");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Instance {
+    pub instance_id: String,
+    pub vpc_id: Option<String>,
+    pub state: String,
+    pub instance_profile: Option<String>,
+}
+kind!(Instance, "ec2.instance");
+
+/// An EBS snapshot the account owns; `public` when anyone may restore it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Snapshot {
+    pub snapshot_id: String,
+    pub volume_id: Option<String>,
+    pub encrypted: bool,
+    pub public: bool,
+}
+kind!(Snapshot, "ec2.snapshot");
+
+/// S3 Block Public Access settings, for the account or a bucket.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct BlockPublicAccess {
+    /// False when no configuration exists (nothing is blocked).
+    pub present: bool,
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+kind!(BlockPublicAccess, "s3.account_public_access_block");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AclGrant {
+    /// `CanonicalUser`, `Group`, `AmazonCustomerByEmail`.
+    pub grantee_type: String,
+    /// The canonical id or group URI.
+    pub grantee: String,
+    pub permission: String,
+}
+
+/// One S3 bucket's protection settings, each from its own S3 call.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Bucket {
+    pub name: String,
+    pub public_access_block: BlockPublicAccess,
+    /// The bucket policy, parsed; `null` when the bucket has none.
+    pub policy: Option<Value>,
+    /// S3's own verdict on the policy (`GetBucketPolicyStatus`).
+    pub policy_is_public: bool,
+    pub owner_id: Option<String>,
+    pub acl: Vec<AclGrant>,
+    /// `BucketOwnerEnforced` (ACLs disabled), `BucketOwnerPreferred`, `ObjectWriter`.
+    pub object_ownership: Option<String>,
+    /// Default encryption algorithm (`AES256`, `aws:kms`, …).
+    pub encryption: Option<String>,
+    /// `Enabled`, `Suspended`, or `null` if never enabled.
+    pub versioning: Option<String>,
+    pub logging: bool,
+    pub lifecycle_rules: i64,
+    pub object_lock: bool,
+    pub event_notifications: bool,
+    /// Settings whose read failed (`versioning`, `policy`, …): their fields
+    /// above are defaults, not evidence, and checks leave the bucket out.
+    pub unreadable: Vec<String>,
+}
+kind!(Bucket, "s3.bucket");
+
+/// The kind a failed read of one bucket setting is recorded under.
+pub fn bucket_setting(setting: &str) -> String {
+    format!("s3.bucket.{setting}")
+}
+
+pub const BUCKET_SETTINGS: &[&str] = &[
+    "public_access_block",
+    "policy",
+    "acl",
+    "ownership",
+    "encryption",
+    "versioning",
+    "logging",
+    "lifecycle",
+    "object_lock",
+    "notifications",
+];
+
+/// GuardDuty in one region: one record per region, detector or not.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GuardDutyRegion {
+    pub detector_id: Option<String>,
+    /// `ENABLED` or `DISABLED`; `None` without a detector.
+    pub status: Option<String>,
+}
+kind!(GuardDutyRegion, "guardduty.region");
+
+/// The account's security alternate contact (`account:GetAlternateContact`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SecurityContact {
+    pub present: bool,
+    pub name: Option<String>,
+    pub title: Option<String>,
+}
+kind!(SecurityContact, "account.security_contact");
+
+/// `organizations:DescribeOrganization` from the member's side.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OrganizationMembership {
+    pub member: bool,
+    pub organization_id: Option<String>,
+    pub management_account_id: Option<String>,
+}
+kind!(OrganizationMembership, "organizations.membership");
+
+/// A Secrets Manager secret's metadata; never its value.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Secret {
+    pub name: String,
+    pub arn: String,
+    pub kms_key_id: Option<String>,
+    pub rotation_enabled: bool,
+    pub rotation_days: Option<i64>,
+    pub rotation_schedule: Option<String>,
+    pub last_rotated: Option<String>,
+    pub last_accessed: Option<String>,
+    pub next_rotation: Option<String>,
+    pub created: Option<String>,
+}
+kind!(Secret, "secretsmanager.secret");
+
 /// Kinds that no resource carries, used only to mark which part of the
 /// evidence a failed call left missing.
 pub const KMS_KEY_ROTATION: &str = "kms.key_rotation";
@@ -300,6 +450,25 @@ pub const ALL: &[&str] = &[
     Trail::KIND,
     TRAIL_STATUS,
     TRAIL_SELECTORS,
+    BlockPublicAccess::KIND,
+    Bucket::KIND,
+    "s3.bucket.public_access_block",
+    "s3.bucket.policy",
+    "s3.bucket.acl",
+    "s3.bucket.ownership",
+    "s3.bucket.encryption",
+    "s3.bucket.versioning",
+    "s3.bucket.logging",
+    "s3.bucket.lifecycle",
+    "s3.bucket.object_lock",
+    "s3.bucket.notifications",
+    NetworkAcl::KIND,
+    Instance::KIND,
+    Snapshot::KIND,
+    GuardDutyRegion::KIND,
+    SecurityContact::KIND,
+    OrganizationMembership::KIND,
+    Secret::KIND,
 ];
 
 /// What a person calls one resource of a kind, for reasons and headings.
@@ -318,6 +487,15 @@ pub fn label_of_kind(kind: &str) -> &'static str {
         "kms.key" => "KMS key",
         "acm.certificate" => "certificate",
         "cloudtrail.trail" => "trail",
+        "guardduty.region" => "region",
+        "s3.bucket" => "S3 bucket",
+        "s3.account_public_access_block" => "account",
+        "ec2.network_acl" => "network ACL",
+        "ec2.instance" => "EC2 instance",
+        "ec2.snapshot" => "EBS snapshot",
+        "account.security_contact" => "account",
+        "organizations.membership" => "account",
+        "secretsmanager.secret" => "secret",
         _ => "resource",
     }
 }
@@ -327,6 +505,10 @@ pub fn label(kind: &str, data: &Value) -> String {
     let s = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
     match kind {
         "iam.account_summary" => "root user".into(),
+        "guardduty.region" => "GuardDuty".into(),
+        "s3.account_public_access_block" => "account Block Public Access".into(),
+        "account.security_contact" => "security contact".into(),
+        "organizations.membership" => "AWS Organizations membership".into(),
         "iam.password_policy" => "account password policy".into(),
         "kms.key" => match data.get("aliases").and_then(|a| a.get(0)).and_then(Value::as_str) {
             Some(alias) => format!("{alias} ({})", s("key_id")),
@@ -335,6 +517,9 @@ pub fn label(kind: &str, data: &Value) -> String {
         "acm.certificate" => format!("{} ({})", s("domain"), s("arn").rsplit('/').next().unwrap_or_default()),
         "ec2.security_group" => format!("{} ({})", s("group_id"), s("name")),
         "iam.credential_report" => s("user"),
+        "ec2.network_acl" => s("acl_id"),
+        "ec2.instance" => s("instance_id"),
+        "ec2.snapshot" => s("snapshot_id"),
         "iam.virtual_mfa_device" => s("serial"),
         _ => s("name"),
     }

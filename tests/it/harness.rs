@@ -52,6 +52,9 @@ impl Moto {
         let port = free_port();
         let child = Command::new(moto_server())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // moto otherwise lists thousands of snapshots behind its built-in
+            // AMIs as the account's own.
+            .env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -88,6 +91,9 @@ impl Moto {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", std::env::temp_dir())
             .env("AWS_ENDPOINT_URL", &self.url)
+            // S3 Control prefixes the host with the account id, which only a
+            // name (not 127.0.0.1) can take; .ci/run maps it in /etc/hosts.
+            .env("AWS_ENDPOINT_URL_S3_CONTROL", self.url.replace("127.0.0.1", "localhost"))
             .env("AWS_ACCESS_KEY_ID", &self.access_key)
             .env("AWS_SECRET_ACCESS_KEY", &self.secret_key)
             .env("AWS_REGION", REGION)
@@ -145,4 +151,36 @@ pub fn statuses(results: &serde_json::Value) -> std::collections::BTreeMap<Strin
         .iter()
         .map(|c| (c["id"].as_str().unwrap().to_string(), c["status"].as_str().unwrap().to_string()))
         .collect()
+}
+
+/// Whether `<account>.localhost` resolves here (see .ci/run), so S3 Control
+/// calls can reach moto.
+pub fn s3control_reachable(account: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    format!("{account}.localhost:80").to_socket_addrs().is_ok()
+}
+
+/// moto answers GetBucketNotificationConfiguration for a bucket without
+/// notifications, and GetBucketVersioning always, with documents the Rust
+/// SDK cannot parse (their root element is not the one AWS sends). Giving a
+/// bucket a notification avoids the first where a test does
+/// not depend on it; versioning (S3.10, S3.14) is evaluated over snapshots.
+pub async fn settle_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
+    use aws_sdk_s3::types::*;
+    s3.put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(
+                    QueueConfiguration::builder()
+                        .queue_arn("arn:aws:sqs:us-east-1:123456789012:bucket-events")
+                        .events(Event::from("s3:ObjectCreated:*"))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
 }

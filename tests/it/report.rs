@@ -107,3 +107,94 @@ fn snapshots_of_two_accounts_merge() {
     assert!(md.contains(old) && md.contains(new));
     assert!(md.contains("| Account | Region | Aliases"), "tables gain an Account column");
 }
+
+/// The example account with one more resource.
+fn with_resource(kind: &str, data: serde_json::Value) -> Snapshot {
+    let mut s = example();
+    let mut r = s.resources[0].clone();
+    r.kind = kind.to_string();
+    r.id = format!("test-{kind}");
+    r.data = data;
+    s.resources.push(r);
+    s
+}
+
+/// States moto cannot produce (old credentials, rotated secrets, a virtual
+/// root MFA device, an instance outside a VPC), evaluated over snapshots.
+#[test]
+fn states_moto_cannot_produce() {
+    let catalog = Catalog::builtin();
+    let status = |s: &Snapshot, id: &str| evaluate::evaluate(s, &catalog).get(id).unwrap().status.as_str().to_string();
+    let user = |created: &str, key_rotated: &str, key_used: Option<&str>| {
+        with_resource(
+            "iam.credential_report",
+            serde_json::json!({"user": "old-user", "arn": "arn:aws:iam::992382705250:user/old-user", "is_root": false,
+                "created": created, "password_enabled": false, "password_last_used": null, "password_last_changed": null,
+                "mfa_active": true, "access_keys": [{"slot": 1, "active": true, "last_rotated": key_rotated, "last_used": key_used},
+                {"slot": 2, "active": false, "last_rotated": null, "last_used": null}]}),
+        )
+    };
+    // The example was collected on 2026-11-22.
+    let stale = user("2025-01-01T00:00:00Z", "2025-01-01T00:00:00Z", Some("2025-02-01T00:00:00Z"));
+    assert_eq!(status(&stale, "IAM.3"), "fail");
+    assert_eq!(status(&stale, "IAM.8"), "fail");
+    assert_eq!(status(&stale, "IAM.22"), "fail");
+    let fresh = user("2026-11-01T00:00:00Z", "2026-11-01T00:00:00Z", Some("2026-11-20T00:00:00Z"));
+    assert_eq!(status(&fresh, "IAM.3"), "pass");
+    assert_eq!(status(&fresh, "IAM.22"), "pass");
+
+    let secret = |rotation: bool, last_rotated: Option<&str>| {
+        with_resource(
+            "secretsmanager.secret",
+            serde_json::json!({"name": "db", "arn": "arn:aws:secretsmanager:us-east-1:992382705250:secret:db", "kms_key_id": null,
+                "rotation_enabled": rotation, "rotation_days": 30, "rotation_schedule": null, "last_rotated": last_rotated,
+                "last_accessed": "2026-11-21T00:00:00Z", "next_rotation": null, "created": "2026-01-01T00:00:00Z"}),
+        )
+    };
+    let rotated = secret(true, Some("2026-11-10T00:00:00Z"));
+    assert_eq!(status(&rotated, "SecretsManager.1"), "pass");
+    assert_eq!(status(&rotated, "SecretsManager.2"), "pass");
+    assert_eq!(status(&rotated, "SecretsManager.4"), "pass");
+    let stuck = secret(true, Some("2026-06-01T00:00:00Z"));
+    assert_eq!(status(&stuck, "SecretsManager.2"), "fail");
+    assert_eq!(status(&stuck, "SecretsManager.4"), "fail");
+
+    let virtual_root = with_resource(
+        "iam.virtual_mfa_device",
+        serde_json::json!({"serial": "arn:aws:iam::992382705250:mfa/root-account-mfa-device", "user_arn": "arn:aws:iam::992382705250:root", "is_root": true}),
+    );
+    assert_eq!(status(&virtual_root, "IAM.6"), "fail");
+    assert_eq!(status(&virtual_root, "IAM.9"), "pass", "IAM.9 accepts any MFA");
+
+    let classic = with_resource(
+        "ec2.instance",
+        serde_json::json!({"instance_id": "i-0classic", "vpc_id": null, "state": "running", "instance_profile": null}),
+    );
+    assert_eq!(status(&classic, "EC2.29"), "fail");
+
+    let private = with_resource(
+        "ec2.snapshot",
+        serde_json::json!({"snapshot_id": "snap-0private", "volume_id": "vol-1", "encrypted": true, "public": false}),
+    );
+    assert_eq!(status(&private, "EC2.1"), "pass");
+}
+
+#[test]
+fn bucket_states_moto_cannot_describe() {
+    // Notifications and versioning (see harness::settle_bucket).
+    let catalog = Catalog::builtin();
+    let bucket = |field: &str, value: serde_json::Value| {
+        let mut s = example();
+        s.errors.retain(|e| !e.resource_types.iter().any(|t| t.starts_with("s3.bucket")));
+        let b = s.resources.iter_mut().find(|r| r.kind == "s3.bucket").unwrap();
+        b.data["unreadable"] = serde_json::json!([]);
+        b.data[field] = value;
+        s
+    };
+    let status = |s: &Snapshot, id: &str| evaluate::evaluate(s, &catalog).get(id).unwrap().status.as_str().to_string();
+    assert_eq!(status(&bucket("event_notifications", false.into()), "S3.11"), "fail");
+    assert_eq!(status(&bucket("versioning", serde_json::Value::Null), "S3.14"), "fail");
+    let versioned = bucket("versioning", "Enabled".into());
+    assert_eq!(status(&versioned, "S3.14"), "pass");
+    assert_eq!(status(&versioned, "S3.10"), "fail", "versioned without lifecycle rules");
+}

@@ -1,0 +1,207 @@
+//! S3: account-level Block Public Access (S3 Control), and for every bucket
+//! its public access block, policy, ACL, ownership, encryption, versioning,
+//! logging, lifecycle, Object Lock and event notifications. S3 answers
+//! "not configured" with an error code; those codes are evidence, not errors.
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::SdkError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use futures::StreamExt;
+
+use super::{Ctx, Found, error_code};
+use crate::snapshot::GLOBAL;
+use crate::snapshot::kinds::{AclGrant, BlockPublicAccess, Bucket, ResourceData, bucket_setting};
+
+const PER_BUCKET: usize = 8;
+
+/// `Ok(None)` when S3 says the setting is simply not configured.
+fn absent<T, E>(r: Result<T, SdkError<E, HttpResponse>>, codes: &[&str]) -> Result<Option<T>, SdkError<E, HttpResponse>>
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if codes.contains(&error_code(&e).0.as_str()) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) async fn collect(ctx: &Ctx) -> Found {
+    let (mut found, buckets) = futures::join!(account_block(ctx), buckets(ctx));
+    found.extend(buckets);
+    ctx.done();
+    found
+}
+
+async fn account_block(ctx: &Ctx) -> Found {
+    const OP: &str = "s3:GetAccountPublicAccessBlock";
+    let mut found = Found::default();
+    let client = aws_sdk_s3control::Client::new(ctx.global());
+    let res = client.get_public_access_block().account_id(ctx.account()).send().await;
+    let id = format!("arn:aws:s3:::account/{}", ctx.account());
+    match absent(res, &["NoSuchPublicAccessBlockConfiguration"]) {
+        Ok(out) => {
+            let c = out.as_ref().and_then(|o| o.public_access_block_configuration());
+            let data = BlockPublicAccess {
+                present: c.is_some(),
+                block_public_acls: c.and_then(|c| c.block_public_acls()).unwrap_or(false),
+                ignore_public_acls: c.and_then(|c| c.ignore_public_acls()).unwrap_or(false),
+                block_public_policy: c.and_then(|c| c.block_public_policy()).unwrap_or(false),
+                restrict_public_buckets: c.and_then(|c| c.restrict_public_buckets()).unwrap_or(false),
+            };
+            found.add(ctx, GLOBAL, id, OP, &data);
+        }
+        Err(e) => found.fail(ctx, GLOBAL, OP, &[BlockPublicAccess::KIND], &e),
+    }
+    found
+}
+
+async fn buckets(ctx: &Ctx) -> Found {
+    let mut found = Found::default();
+    let client = Client::new(&ctx.in_region("us-east-1"));
+    let listed = client.list_buckets().into_paginator().send().collect::<Vec<_>>().await;
+    let listed: Result<Vec<_>, _> = listed.into_iter().collect();
+    let names: Vec<(String, Option<String>)> = match listed {
+        Ok(pages) => pages
+            .iter()
+            .flat_map(|p| p.buckets())
+            .map(|b| (b.name().unwrap_or_default().to_string(), b.bucket_region().map(String::from)))
+            .collect(),
+        Err(e) => {
+            found.fail(ctx, GLOBAL, "s3:ListAllMyBuckets", &[Bucket::KIND], &e);
+            return found;
+        }
+    };
+    let parts = futures::stream::iter(names)
+        .map(|(name, region)| bucket(ctx, &client, name, region))
+        .buffer_unordered(PER_BUCKET)
+        .collect::<Vec<_>>()
+        .await;
+    for f in parts {
+        found.extend(f);
+    }
+    found
+}
+
+async fn bucket(ctx: &Ctx, global: &Client, name: String, region: Option<String>) -> Found {
+    let mut found = Found::default();
+    // Bucket calls go to the bucket's own region.
+    let region = match region {
+        Some(r) => r,
+        None => match global.get_bucket_location().bucket(&name).send().await {
+            Ok(out) => match out.location_constraint().map(|c| c.as_str()) {
+                None | Some("") => "us-east-1".to_string(),
+                Some("EU") => "eu-west-1".to_string(),
+                Some(r) => r.to_string(),
+            },
+            Err(e) => {
+                found.fail(ctx, GLOBAL, "s3:GetBucketLocation", &[Bucket::KIND], &e);
+                return found;
+            }
+        },
+    };
+    let c = Client::new(&ctx.in_region(&region));
+    let b = || name.as_str();
+    let (bpa, policy, status, acl, own, enc, ver, log, life, lock, notif) = futures::join!(
+        c.get_public_access_block().bucket(b()).send(),
+        c.get_bucket_policy().bucket(b()).send(),
+        c.get_bucket_policy_status().bucket(b()).send(),
+        c.get_bucket_acl().bucket(b()).send(),
+        c.get_bucket_ownership_controls().bucket(b()).send(),
+        c.get_bucket_encryption().bucket(b()).send(),
+        c.get_bucket_versioning().bucket(b()).send(),
+        c.get_bucket_logging().bucket(b()).send(),
+        c.get_bucket_lifecycle_configuration().bucket(b()).send(),
+        c.get_object_lock_configuration().bucket(b()).send(),
+        c.get_bucket_notification_configuration().bucket(b()).send(),
+    );
+    // A failed read leaves one setting unknown: it is recorded under that
+    // setting's own kind, and the bucket says which settings it lacks, so
+    // only the controls that need the setting are affected.
+    let mut unreadable = Vec::new();
+    macro_rules! read {
+        ($r:expr, $op:literal, $setting:literal, $codes:expr) => {
+            match absent($r, $codes) {
+                Ok(v) => v,
+                Err(e) => {
+                    found.fail(ctx, &region, $op, &[bucket_setting($setting).as_str()], &e);
+                    if !unreadable.contains(&$setting.to_string()) {
+                        unreadable.push($setting.to_string());
+                    }
+                    None
+                }
+            }
+        };
+    }
+    let bpa = read!(bpa, "s3:GetBucketPublicAccessBlock", "public_access_block", &["NoSuchPublicAccessBlockConfiguration"]);
+    let policy = read!(policy, "s3:GetBucketPolicy", "policy", &["NoSuchBucketPolicy"]);
+    let status = read!(status, "s3:GetBucketPolicyStatus", "policy", &["NoSuchBucketPolicy"]);
+    let acl = read!(acl, "s3:GetBucketAcl", "acl", &[]);
+    let own = read!(own, "s3:GetBucketOwnershipControls", "ownership", &["OwnershipControlsNotFoundError"]);
+    let enc = read!(enc, "s3:GetEncryptionConfiguration", "encryption", &["ServerSideEncryptionConfigurationNotFoundError"]);
+    let ver = read!(ver, "s3:GetBucketVersioning", "versioning", &[]);
+    let log = read!(log, "s3:GetBucketLogging", "logging", &[]);
+    let life = read!(life, "s3:GetLifecycleConfiguration", "lifecycle", &["NoSuchLifecycleConfiguration"]);
+    let lock = read!(lock, "s3:GetBucketObjectLockConfiguration", "object_lock", &["ObjectLockConfigurationNotFoundError"]);
+    let notif = read!(notif, "s3:GetBucketNotification", "notifications", &[]);
+
+    let cfg = bpa.as_ref().and_then(|o| o.public_access_block_configuration());
+    let data = Bucket {
+        public_access_block: BlockPublicAccess {
+            present: cfg.is_some(),
+            block_public_acls: cfg.and_then(|c| c.block_public_acls()).unwrap_or(false),
+            ignore_public_acls: cfg.and_then(|c| c.ignore_public_acls()).unwrap_or(false),
+            block_public_policy: cfg.and_then(|c| c.block_public_policy()).unwrap_or(false),
+            restrict_public_buckets: cfg.and_then(|c| c.restrict_public_buckets()).unwrap_or(false),
+        },
+        policy: policy.as_ref().and_then(|p| p.policy()).map(|p| serde_json::from_str(p).unwrap_or(serde_json::Value::String(p.to_string()))),
+        policy_is_public: status.as_ref().and_then(|s| s.policy_status()).and_then(|s| s.is_public()).unwrap_or(false),
+        owner_id: acl.as_ref().and_then(|a| a.owner()).and_then(|o| o.id()).map(String::from),
+        acl: acl
+            .as_ref()
+            .map(|a| {
+                a.grants()
+                    .iter()
+                    .map(|g| AclGrant {
+                        grantee_type: g.grantee().map(|x| x.r#type().as_str().to_string()).unwrap_or_default(),
+                        grantee: g
+                            .grantee()
+                            .and_then(|x| x.uri().or(x.id()).or(x.email_address()))
+                            .unwrap_or_default()
+                            .to_string(),
+                        permission: g.permission().map(|p| p.as_str().to_string()).unwrap_or_default(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        object_ownership: own
+            .as_ref()
+            .and_then(|o| o.ownership_controls())
+            .and_then(|o| o.rules().first())
+            .map(|r| r.object_ownership().as_str().to_string()),
+        encryption: enc
+            .as_ref()
+            .and_then(|e| e.server_side_encryption_configuration())
+            .and_then(|c| c.rules().first())
+            .and_then(|r| r.apply_server_side_encryption_by_default())
+            .map(|d| d.sse_algorithm().as_str().to_string()),
+        versioning: ver.as_ref().and_then(|v| v.status()).map(|s| s.as_str().to_string()),
+        logging: log.as_ref().is_some_and(|l| l.logging_enabled().is_some()),
+        lifecycle_rules: life.as_ref().map(|l| l.rules().len() as i64).unwrap_or(0),
+        object_lock: lock
+            .as_ref()
+            .and_then(|l| l.object_lock_configuration())
+            .and_then(|c| c.object_lock_enabled())
+            .is_some_and(|e| e.as_str() == "Enabled"),
+        event_notifications: notif.as_ref().is_some_and(|n| {
+            !n.topic_configurations().is_empty()
+                || !n.queue_configurations().is_empty()
+                || !n.lambda_function_configurations().is_empty()
+                || n.event_bridge_configuration().is_some()
+        }),
+        unreadable,
+        name,
+    };
+    found.add(ctx, &region, format!("arn:aws:s3:::{}", data.name), "s3:ListAllMyBuckets+GetBucket*", &data);
+    found
+}
