@@ -122,14 +122,19 @@ async fn authorization_details(ctx: &Ctx, client: &Client) -> Found {
 }
 
 /// The credential report, generated on demand. AWS builds it
-/// asynchronously and offers no waiter for it, hence the short poll.
+/// asynchronously and offers no waiter for it, hence the short poll, quick
+/// at first (a recent report is ready at once) and backing off to a second.
 async fn credential_report(ctx: &Ctx, client: &Client) -> Found {
     const OP: &str = "iam:GetCredentialReport";
     let mut found = Found::default();
+    let mut wait = std::time::Duration::from_millis(25);
     for _ in 0..20 {
         match client.generate_credential_report().send().await {
             Ok(out) if out.state().is_some_and(|s| s.as_str() == "COMPLETE") => break,
-            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+            Ok(_) => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(1));
+            }
             Err(e) => {
                 found.fail(ctx, GLOBAL, "iam:GenerateCredentialReport", &[CredentialReportRow::KIND], &e);
                 return found;
