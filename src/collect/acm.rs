@@ -3,7 +3,6 @@
 
 use aws_sdk_acm::Client;
 use aws_sdk_acm::types::{Filters, KeyAlgorithm};
-use futures::StreamExt;
 
 use super::{Ctx, Found, time};
 use crate::snapshot::kinds::{AcmCertificate, DomainValidation, ResourceData};
@@ -38,14 +37,7 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
             return found;
         }
     };
-    let parts = futures::stream::iter(arns)
-        .map(|arn| describe(ctx, &client, &region, arn))
-        .buffer_unordered(PER_CERT)
-        .collect::<Vec<_>>()
-        .await;
-    for f in parts {
-        found.extend(f);
-    }
+    found.extend(super::per_item(arns, PER_CERT, |arn| describe(ctx, &client, &region, arn)).await);
     ctx.done();
     found
 }

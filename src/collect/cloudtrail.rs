@@ -3,7 +3,6 @@
 
 use aws_sdk_cloudtrail::Client;
 use aws_sdk_cloudtrail::types::AdvancedEventSelector;
-use futures::StreamExt;
 use serde_json::json;
 
 use super::{Ctx, Found, time};
@@ -26,8 +25,7 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
             return found;
         }
     };
-    let parts = futures::stream::iter(trails)
-        .map(|t| {
+    let parts = super::per_item(trails, 8, |t| {
             let client = &client;
             let region = &region;
             async move {
@@ -92,12 +90,8 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
                 found
             }
         })
-        .buffer_unordered(8)
-        .collect::<Vec<_>>()
-        .await;
-    for f in parts {
-        found.extend(f);
-    }
+    .await;
+    found.extend(parts);
     ctx.done();
     found
 }

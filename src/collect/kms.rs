@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_kms::Client;
-use futures::StreamExt;
 
 use super::{Ctx, Found, time};
 use crate::snapshot::kinds::{KMS_KEY_ROTATION as ROTATION, KmsKey, ResourceData};
@@ -54,17 +53,13 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
 
     let ids: Vec<String> = keys.into_iter().filter_map(|k| k.key_id).collect();
     let (client, region) = (&client, region.as_str());
-    let per_key = futures::stream::iter(ids)
-        .map(|id| {
+    found.extend(
+        super::per_item(ids, PER_KEY, |id| {
             let aliases = by_key.get(&id).cloned().unwrap_or_default();
             describe(ctx, client, region, id, aliases)
         })
-        .buffer_unordered(PER_KEY)
-        .collect::<Vec<_>>()
-        .await;
-    for f in per_key {
-        found.extend(f);
-    }
+        .await,
+    );
     ctx.done();
     found
 }

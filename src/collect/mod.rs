@@ -9,12 +9,15 @@ mod account;
 mod acm;
 mod cloudtrail;
 mod ec2;
+mod ecr;
 mod guardduty;
 mod iam;
 mod kms;
+mod rds;
 mod s3;
 mod secretsmanager;
 mod sts;
+mod wafv2;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -98,6 +101,9 @@ pub async fn collect(config: &SdkConfig, options: &Options) -> Result<Snapshot, 
     for region in &regions {
         tasks.push(Box::pin(guardduty::collect(&ctx, region.clone())));
         tasks.push(Box::pin(secretsmanager::collect(&ctx, region.clone())));
+        tasks.push(Box::pin(rds::collect(&ctx, region.clone())));
+        tasks.push(Box::pin(ecr::collect(&ctx, region.clone())));
+        tasks.push(Box::pin(wafv2::collect(&ctx, region.clone())));
         tasks.push(Box::pin(kms::collect(&ctx, region.clone())));
         tasks.push(Box::pin(acm::collect(&ctx, region.clone())));
         tasks.push(Box::pin(cloudtrail::collect(&ctx, region.clone())));
@@ -284,6 +290,23 @@ fn unparsed(raw: &HttpResponse) -> (String, String) {
     };
     let message = tag("Message").unwrap_or_else(|| body.chars().take(200).collect());
     (code, format!("{message} (HTTP {status})"))
+}
+
+/// Run one collector future per item (a key, a trail, a bucket), at most
+/// `limit` at once, and gather what they found.
+pub(crate) async fn per_item<I, F, Fut>(items: I, limit: usize, f: F) -> Found
+where
+    I: IntoIterator,
+    F: FnMut(I::Item) -> Fut,
+    Fut: Future<Output = Found>,
+{
+    use futures::StreamExt;
+    let parts = futures::stream::iter(items).map(f).buffer_unordered(limit).collect::<Vec<_>>().await;
+    let mut found = Found::default();
+    for p in parts {
+        found.extend(p);
+    }
+    found
 }
 
 /// An AWS timestamp as RFC 3339 in UTC, the one format a snapshot uses.

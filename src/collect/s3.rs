@@ -6,7 +6,6 @@
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::SdkError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use futures::StreamExt;
 
 use super::{Ctx, Found, error_code};
 use crate::snapshot::GLOBAL;
@@ -72,14 +71,7 @@ async fn buckets(ctx: &Ctx) -> Found {
             return found;
         }
     };
-    let parts = futures::stream::iter(names)
-        .map(|(name, region)| bucket(ctx, &client, name, region))
-        .buffer_unordered(PER_BUCKET)
-        .collect::<Vec<_>>()
-        .await;
-    for f in parts {
-        found.extend(f);
-    }
+    found.extend(super::per_item(names, PER_BUCKET, |(name, region)| bucket(ctx, &client, name, region)).await);
     found
 }
 

@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::snapshot::kinds::{
     AccountSummary, AcmCertificate, CredentialReportRow, GuardDutyRegion, IamGroup, IamPolicy, IamRole, IamUser,
     Instance, KmsKey, NetworkAcl, OrganizationMembership, PasswordPolicy, ResourceData, Secret, SecurityContact,
-    SecurityGroup, SgRule, Snapshot as EbsSnapshot, Trail, BlockPublicAccess, Bucket,
+    SecurityGroup, SgRule, Snapshot as EbsSnapshot, Trail, BlockPublicAccess, Bucket, DbCluster, DbInstance,
+    DbSnapshot, EcrRepository, WebAcl,
 };
 use crate::snapshot::{GLOBAL, Resource, Snapshot};
 
@@ -112,6 +113,11 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
         IamRole::KIND => ("Roles", vec!["Role name", "Attached policies", "Inline policies", "Last used"]),
         IamPolicy::KIND => ("Customer managed policies", vec!["Policy name", "Attached to", "Allowed actions"]),
         GuardDutyRegion::KIND => ("GuardDuty detectors", vec!["Region", "Detector", "Status"]),
+        DbInstance::KIND => ("RDS DB instances", vec!["Region", "DB identifier", "Engine", "Cluster", "VPC", "IAM authentication"]),
+        DbCluster::KIND => ("RDS DB clusters", vec!["Region", "DB cluster", "Engine", "IAM authentication"]),
+        DbSnapshot::KIND => ("RDS manual snapshots", vec!["Region", "Snapshot", "DB instance", "Public"]),
+        EcrRepository::KIND => ("ECR private repositories", vec!["Region", "Repository", "Scan on push", "Registry scanning"]),
+        WebAcl::KIND => ("WAF web ACLs", vec!["Region", "Web ACL", "Scope", "Rules"]),
         BlockPublicAccess::KIND => (
             "Block Public Access settings for this account",
             vec!["Block public ACLs", "Ignore public ACLs", "Block public policy", "Restrict public buckets"],
@@ -308,6 +314,34 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                         yes(x.event_notifications),
                     ],
                 ));
+            }
+            DbInstance::KIND => {
+                let Some(Ok(x)) = r.parse::<DbInstance>() else { continue };
+                cli.insert(format!("aws rds describe-db-instances{rf}"));
+                let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+                rows.push((flagged, vec![r.region.clone(), x.identifier, x.engine, dash(x.cluster), dash(x.vpc_id), yes(x.iam_auth)]));
+            }
+            DbCluster::KIND => {
+                let Some(Ok(x)) = r.parse::<DbCluster>() else { continue };
+                cli.insert(format!("aws rds describe-db-clusters{rf}"));
+                rows.push((flagged, vec![r.region.clone(), x.identifier, x.engine, yes(x.iam_auth)]));
+            }
+            DbSnapshot::KIND => {
+                let Some(Ok(x)) = r.parse::<DbSnapshot>() else { continue };
+                cli.insert(format!("aws rds describe-db-snapshot-attributes --db-snapshot-identifier {}{rf}", x.identifier));
+                rows.push((flagged, vec![r.region.clone(), x.identifier, x.instance.unwrap_or_else(|| "-".into()), yes(x.public)]));
+            }
+            EcrRepository::KIND => {
+                let Some(Ok(x)) = r.parse::<EcrRepository>() else { continue };
+                cli.insert(format!("aws ecr describe-repositories{rf}"));
+                cli.insert(format!("aws ecr get-registry-scanning-configuration{rf}"));
+                rows.push((flagged, vec![r.region.clone(), x.name, yes(x.scan_on_push), yes(x.registry_scanning)]));
+            }
+            WebAcl::KIND => {
+                let Some(Ok(x)) = r.parse::<WebAcl>() else { continue };
+                let scope = if x.scope == "CLOUDFRONT" { "CLOUDFRONT" } else { "REGIONAL" };
+                cli.insert(format!("aws wafv2 list-web-acls --scope {scope}{rf}"));
+                rows.push((flagged, vec![r.region.clone(), x.name, title_case(&x.scope), x.rules.to_string()]));
             }
             GuardDutyRegion::KIND => {
                 let Some(Ok(x)) = r.parse::<GuardDutyRegion>() else { continue };

@@ -381,6 +381,54 @@ pub const BUCKET_SETTINGS: &[&str] = &[
     "notifications",
 ];
 
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DbInstance {
+    pub identifier: String,
+    pub engine: String,
+    pub cluster: Option<String>,
+    pub vpc_id: Option<String>,
+    pub iam_auth: bool,
+}
+kind!(DbInstance, "rds.instance");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DbCluster {
+    pub identifier: String,
+    pub engine: String,
+    pub iam_auth: bool,
+}
+kind!(DbCluster, "rds.cluster");
+
+/// A manual DB snapshot; `public` when its restore attribute includes `all`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DbSnapshot {
+    pub identifier: String,
+    pub instance: Option<String>,
+    pub public: bool,
+}
+kind!(DbSnapshot, "rds.snapshot");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EcrRepository {
+    pub name: String,
+    pub arn: String,
+    pub scan_on_push: bool,
+    /// The registry's scanning configuration covers this repository
+    /// (enhanced scanning, or a scan rule matching it).
+    pub registry_scanning: bool,
+}
+kind!(EcrRepository, "ecr.repository");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WebAcl {
+    pub name: String,
+    pub arn: String,
+    /// `REGIONAL` or `CLOUDFRONT`.
+    pub scope: String,
+    pub rules: i64,
+}
+kind!(WebAcl, "wafv2.web_acl");
+
 /// GuardDuty in one region: one record per region, detector or not.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct GuardDutyRegion {
@@ -462,6 +510,11 @@ pub const ALL: &[&str] = &[
     "s3.bucket.lifecycle",
     "s3.bucket.object_lock",
     "s3.bucket.notifications",
+    DbInstance::KIND,
+    DbCluster::KIND,
+    DbSnapshot::KIND,
+    EcrRepository::KIND,
+    WebAcl::KIND,
     NetworkAcl::KIND,
     Instance::KIND,
     Snapshot::KIND,
@@ -488,6 +541,11 @@ pub fn label_of_kind(kind: &str) -> &'static str {
         "acm.certificate" => "certificate",
         "cloudtrail.trail" => "trail",
         "guardduty.region" => "region",
+        "rds.instance" => "DB instance",
+        "rds.cluster" => "DB cluster",
+        "rds.snapshot" => "DB snapshot",
+        "ecr.repository" => "ECR repository",
+        "wafv2.web_acl" => "web ACL",
         "s3.bucket" => "S3 bucket",
         "s3.account_public_access_block" => "account",
         "ec2.network_acl" => "network ACL",
@@ -518,6 +576,7 @@ pub fn label(kind: &str, data: &Value) -> String {
         "ec2.security_group" => format!("{} ({})", s("group_id"), s("name")),
         "iam.credential_report" => s("user"),
         "ec2.network_acl" => s("acl_id"),
+        "rds.instance" | "rds.cluster" | "rds.snapshot" => s("identifier"),
         "ec2.instance" => s("instance_id"),
         "ec2.snapshot" => s("snapshot_id"),
         "iam.virtual_mfa_device" => s("serial"),

@@ -167,6 +167,35 @@ async fn seed_misconfigured(cfg: &SdkConfig, dir: &Path) {
         .send()
         .await
         .unwrap();
+    // A MySQL instance without IAM authentication, with a public snapshot
+    // (RDS.10, RDS.1); a repository without scanning (ECR.1); a web ACL
+    // without rules (WAF.10).
+    let rds = aws_sdk_rds::Client::new(cfg);
+    mysql(&rds, false).await;
+    rds.modify_db_snapshot_attribute()
+        .db_snapshot_identifier("patria-db-manual")
+        .attribute_name("restore")
+        .values_to_add("all")
+        .send()
+        .await
+        .unwrap();
+    aws_sdk_ecr::Client::new(cfg).create_repository().repository_name("patria/api").send().await.unwrap();
+    aws_sdk_wafv2::Client::new(cfg)
+        .create_web_acl()
+        .name("empty-acl")
+        .scope(aws_sdk_wafv2::types::Scope::Regional)
+        .default_action(aws_sdk_wafv2::types::DefaultAction::builder().allow(aws_sdk_wafv2::types::AllowAction::builder().build()).build())
+        .visibility_config(
+            aws_sdk_wafv2::types::VisibilityConfig::builder()
+                .sampled_requests_enabled(false)
+                .cloud_watch_metrics_enabled(false)
+                .metric_name("empty-acl")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
     // A secret that never rotates (SecretsManager.1); no GuardDuty
     // (GuardDuty.1), no security contact (Account.1), no organization (Account.2).
     aws_sdk_secretsmanager::Client::new(cfg).create_secret().name("db-password").secret_string("not-a-real-secret").send().await.unwrap();
@@ -266,6 +295,21 @@ async fn harden_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
     harness::settle_bucket(s3, bucket).await;
 }
 
+async fn mysql(rds: &aws_sdk_rds::Client, iam_auth: bool) {
+    rds.create_db_instance()
+        .db_instance_identifier("patria-db")
+        .engine("mysql")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("admin")
+        .master_user_password("not-a-real-password")
+        .enable_iam_database_authentication(iam_auth)
+        .send()
+        .await
+        .unwrap();
+    rds.create_db_snapshot().db_instance_identifier("patria-db").db_snapshot_identifier("patria-db-manual").send().await.unwrap();
+}
+
 async fn snapshot(ec2: &aws_sdk_ec2::Client) -> String {
     let vol = ec2.create_volume().availability_zone("us-east-1a").size(1).send().await.unwrap().volume_id.unwrap();
     ec2.create_snapshot().volume_id(vol).send().await.unwrap().snapshot_id.unwrap()
@@ -360,6 +404,18 @@ async fn seed_well_configured(cfg: &SdkConfig, dir: &Path) {
         }
     }
 
+    // A MySQL instance with IAM authentication and a private snapshot; a
+    // repository that scans on push.
+    let rds = aws_sdk_rds::Client::new(cfg);
+    mysql(&rds, true).await;
+    aws_sdk_ecr::Client::new(cfg)
+        .create_repository()
+        .repository_name("patria/api")
+        .image_scanning_configuration(aws_sdk_ecr::types::ImageScanningConfiguration::builder().scan_on_push(true).build())
+        .send()
+        .await
+        .unwrap();
+
     // Only restricted or low-risk exposure, and an empty default group.
     open_port(&ec2, "https-public", 443, false).await;
     let default = ec2
@@ -434,6 +490,7 @@ async fn misconfigured_account_fails_each_control() {
         "EC2.14", "EC2.19", "SEC-002", "IAM.1", "IAM.5", "IAM.6", "IAM.10", "IAM.11", "IAM.12", "IAM.13", "IAM.14",
         "IAM.15", "IAM.16", "IAM.17", "IAM.18", "IAM.19", "IAM.21", "KMS.2", "CloudTrail.3", "SO2", "SO8",
         "EC2.1", "EC2.18", "EC2.21", "GuardDuty.1", "Account.1", "Account.2", "SecretsManager.1", "SO1", "SO4", "SO5",
+        "RDS.1", "RDS.10", "ECR.1", "WAF.10", "SO6", "TA.RDSPublic",
     ] {
         assert_eq!(s[id], "fail", "{id}: {:#}", results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap());
     }
@@ -490,7 +547,7 @@ async fn well_configured_account_passes_each_control() {
         "IAM.2", "IAM.4", "IAM.7", "KMS.4", "ACM.1", "CloudTrail.1", "CloudTrail.2", "CloudTrail.4", "EC2.2", "EC2.13",
         "EC2.14", "EC2.19", "IAM.1", "IAM.3", "IAM.5", "IAM.8", "IAM.10", "IAM.11", "IAM.12", "IAM.13", "IAM.14",
         "IAM.15", "IAM.16", "IAM.17", "IAM.18", "IAM.19", "IAM.21", "IAM.22", "KMS.2", "CloudTrail.3",
-        "EC2.18", "EC2.21", "GuardDuty.1", "Account.1", "Account.2",
+        "EC2.18", "EC2.21", "GuardDuty.1", "Account.1", "Account.2", "RDS.1", "RDS.10", "ECR.1",
     ] {
         assert_eq!(s[id], "pass", "{id}: {:#}", results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap());
     }
