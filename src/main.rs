@@ -151,7 +151,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let quiet = cli.quiet;
     match cli.command {
         Command::Collect { aws, output } => {
-            let snapshot = collect_snapshot(&aws, quiet)?;
+            let snapshot = collect_snapshot(&aws, None, quiet)?;
             seal::write_atomic(&output, snapshot.to_json().as_bytes())?;
             note(quiet, &format!("wrote {} ({} resources, {} collection errors)", output.display(), snapshot.resources.len(), snapshot.errors.len()));
             Ok(if snapshot.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(4) })
@@ -165,7 +165,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let catalog = load_catalog(pack.controls.as_deref())?;
             let inputs = load_inputs(&pack.inputs)?;
             let signer = load_key(&pack.key)?;
-            let snapshot = collect_snapshot(&aws, quiet)?;
+            let snapshot = collect_snapshot(&aws, Some(catalog.kinds()), quiet)?;
             if let Some(p) = snapshot_out {
                 seal::write_atomic(&p, snapshot.to_json().as_bytes())?;
             }
@@ -229,7 +229,9 @@ fn note(quiet: bool, msg: &str) {
     }
 }
 
-fn collect_snapshot(aws: &CollectArgs, quiet: bool) -> Result<Snapshot> {
+/// `kinds`: what the catalog will read (`run`); `None` reads everything
+/// (`collect`, whose snapshot any catalog may evaluate later).
+fn collect_snapshot(aws: &CollectArgs, kinds: Option<std::collections::BTreeSet<String>>, quiet: bool) -> Result<Snapshot> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     rt.block_on(async {
         let config = collect::load_config(aws.profile.as_deref()).await;
@@ -237,6 +239,7 @@ fn collect_snapshot(aws: &CollectArgs, quiet: bool) -> Result<Snapshot> {
             regions: aws.regions.clone(),
             profile: aws.profile.clone(),
             progress: !quiet,
+            kinds: kinds.clone(),
         };
         collect::collect(&config, &options).await.context("collecting evidence")
     })

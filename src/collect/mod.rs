@@ -7,15 +7,18 @@
 
 mod account;
 mod acm;
+mod cloudfront;
 mod cloudtrail;
 mod ec2;
 mod ecr;
+mod ecs;
 mod guardduty;
 mod iam;
 mod kms;
 mod rds;
 mod s3;
 mod secretsmanager;
+mod ssm;
 mod sts;
 mod wafv2;
 
@@ -43,6 +46,9 @@ pub struct Options {
     pub profile: Option<String>,
     /// Draw a progress bar on stderr (only shown on a terminal).
     pub progress: bool,
+    /// Collect only services that produce these kinds (the ones a catalog
+    /// reads); `None` collects everything.
+    pub kinds: Option<std::collections::BTreeSet<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,8 +66,8 @@ pub async fn load_config(profile: Option<&str>) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(
             RetryConfig::adaptive()
-                .with_max_attempts(6)
-                .with_initial_backoff(Duration::from_millis(200)),
+                .with_max_attempts(4)
+                .with_initial_backoff(Duration::from_millis(100)),
         );
     if let Some(p) = profile {
         loader = loader.profile_name(p);
@@ -96,18 +102,60 @@ pub async fn collect(config: &SdkConfig, options: &Options) -> Result<Snapshot, 
     };
     found.extend(all_regions.found);
 
-    let mut tasks: Vec<Task> =
-        vec![Box::pin(iam::collect(&ctx)), Box::pin(account::collect(&ctx)), Box::pin(s3::collect(&ctx))];
+    // Each service is read only if the catalog reads one of its kinds
+    // (every kind of a service starts with its prefix).
+    let wants = |prefixes: &[&str]| match &options.kinds {
+        None => true,
+        Some(k) => k.iter().any(|kind| prefixes.iter().any(|p| kind.starts_with(p))),
+    };
+    let mut tasks: Vec<Task> = Vec::new();
+    if wants(&["iam."]) {
+        tasks.push(Box::pin(iam::collect(&ctx)));
+    }
+    if wants(&["account.", "organizations."]) {
+        tasks.push(Box::pin(account::collect(&ctx)));
+    }
+    if wants(&["s3."]) {
+        tasks.push(Box::pin(s3::collect(&ctx)));
+    }
+    if wants(&["cloudfront."]) {
+        tasks.push(Box::pin(cloudfront::collect(&ctx)));
+    }
     for region in &regions {
-        tasks.push(Box::pin(guardduty::collect(&ctx, region.clone())));
-        tasks.push(Box::pin(secretsmanager::collect(&ctx, region.clone())));
-        tasks.push(Box::pin(rds::collect(&ctx, region.clone())));
-        tasks.push(Box::pin(ecr::collect(&ctx, region.clone())));
-        tasks.push(Box::pin(wafv2::collect(&ctx, region.clone())));
-        tasks.push(Box::pin(kms::collect(&ctx, region.clone())));
-        tasks.push(Box::pin(acm::collect(&ctx, region.clone())));
-        tasks.push(Box::pin(cloudtrail::collect(&ctx, region.clone())));
-        tasks.push(Box::pin(ec2::collect(&ctx, region.clone())));
+        let r = || region.clone();
+        if wants(&["guardduty."]) {
+            tasks.push(Box::pin(guardduty::collect(&ctx, r())));
+        }
+        if wants(&["secretsmanager."]) {
+            tasks.push(Box::pin(secretsmanager::collect(&ctx, r())));
+        }
+        if wants(&["rds."]) {
+            tasks.push(Box::pin(rds::collect(&ctx, r())));
+        }
+        if wants(&["ecr."]) {
+            tasks.push(Box::pin(ecr::collect(&ctx, r())));
+        }
+        if wants(&["wafv2."]) {
+            tasks.push(Box::pin(wafv2::collect(&ctx, r())));
+        }
+        if wants(&["ecs."]) {
+            tasks.push(Box::pin(ecs::collect(&ctx, r())));
+        }
+        if wants(&["ssm."]) {
+            tasks.push(Box::pin(ssm::collect(&ctx, r())));
+        }
+        if wants(&["kms."]) {
+            tasks.push(Box::pin(kms::collect(&ctx, r())));
+        }
+        if wants(&["acm."]) {
+            tasks.push(Box::pin(acm::collect(&ctx, r())));
+        }
+        if wants(&["cloudtrail."]) {
+            tasks.push(Box::pin(cloudtrail::collect(&ctx, r())));
+        }
+        if wants(&["ec2.security_group", "ec2.network_acl", "ec2.instance", "ec2.snapshot"]) {
+            tasks.push(Box::pin(ec2::collect(&ctx, r())));
+        }
     }
     ctx.progress.set_length(tasks.len() as u64);
     ctx.progress

@@ -505,6 +505,21 @@ impl Catalog {
         })
     }
 
+    /// Every resource kind the catalog's checks and evidence tables read:
+    /// what collection has to produce for it.
+    pub fn kinds(&self) -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = BTreeSet::new();
+        for c in &self.controls {
+            out.extend(c.evidence.iter().cloned());
+            match &c.kind {
+                Kind::Check(ch) => out.extend(ch.needs.iter().cloned()),
+                Kind::Composite(sections) => out.extend(sections.iter().flat_map(|s| s.evidence.iter().cloned())),
+                Kind::Manual(_) => {}
+            }
+        }
+        out
+    }
+
     pub fn get(&self, id: &str) -> Option<&Control> {
         self.controls.iter().find(|c| c.id == id)
     }

@@ -10,7 +10,7 @@ use crate::snapshot::kinds::{
     AccountSummary, AcmCertificate, CredentialReportRow, GuardDutyRegion, IamGroup, IamPolicy, IamRole, IamUser,
     Instance, KmsKey, NetworkAcl, OrganizationMembership, PasswordPolicy, ResourceData, Secret, SecurityContact,
     SecurityGroup, SgRule, Snapshot as EbsSnapshot, Trail, BlockPublicAccess, Bucket, DbCluster, DbInstance,
-    DbSnapshot, EcrRepository, WebAcl,
+    DbSnapshot, EcrRepository, WebAcl, TaskDefinition, Compliance, SsmDocument, Distribution, ManagedInstance,
 };
 use crate::snapshot::{GLOBAL, Resource, Snapshot};
 
@@ -113,6 +113,11 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
         IamRole::KIND => ("Roles", vec!["Role name", "Attached policies", "Inline policies", "Last used"]),
         IamPolicy::KIND => ("Customer managed policies", vec!["Policy name", "Attached to", "Allowed actions"]),
         GuardDutyRegion::KIND => ("GuardDuty detectors", vec!["Region", "Detector", "Status"]),
+        TaskDefinition::KIND => ("ECS task definitions", vec!["Region", "Task definition", "Container", "Environment variable names"]),
+        ManagedInstance::KIND => ("Systems Manager managed instances", vec!["Region", "Instance", "Ping status"]),
+        Compliance::KIND => ("Systems Manager compliance", vec!["Region", "Resource", "Type", "Status"]),
+        SsmDocument::KIND => ("SSM documents owned by the account", vec!["Region", "Document", "Public"]),
+        Distribution::KIND => ("CloudFront distributions", vec!["Distribution", "S3 origin", "Origin access identity", "Origin access control"]),
         DbInstance::KIND => ("RDS DB instances", vec!["Region", "DB identifier", "Engine", "Cluster", "VPC", "IAM authentication"]),
         DbCluster::KIND => ("RDS DB clusters", vec!["Region", "DB cluster", "Engine", "IAM authentication"]),
         DbSnapshot::KIND => ("RDS manual snapshots", vec!["Region", "Snapshot", "DB instance", "Public"]),
@@ -342,6 +347,40 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 let scope = if x.scope == "CLOUDFRONT" { "CLOUDFRONT" } else { "REGIONAL" };
                 cli.insert(format!("aws wafv2 list-web-acls --scope {scope}{rf}"));
                 rows.push((flagged, vec![r.region.clone(), x.name, title_case(&x.scope), x.rules.to_string()]));
+            }
+            TaskDefinition::KIND => {
+                let Some(Ok(x)) = r.parse::<TaskDefinition>() else { continue };
+                cli.insert(format!("aws ecs describe-task-definition --task-definition {}{rf}", x.arn));
+                let family = x.arn.rsplit('/').next().unwrap_or_default().to_string();
+                for c in x.containers {
+                    rows.push((flagged, vec![r.region.clone(), family.clone(), c.name, names(c.environment)]));
+                }
+            }
+            ManagedInstance::KIND => {
+                let Some(Ok(x)) = r.parse::<ManagedInstance>() else { continue };
+                cli.insert(format!("aws ssm describe-instance-information{rf}"));
+                rows.push((flagged, vec![r.region.clone(), x.instance_id, x.ping_status.unwrap_or_else(|| "-".into())]));
+            }
+            Compliance::KIND => {
+                let Some(Ok(x)) = r.parse::<Compliance>() else { continue };
+                cli.insert(format!("aws ssm list-resource-compliance-summaries{rf}"));
+                rows.push((flagged, vec![r.region.clone(), x.resource_id, x.compliance_type, title_case(&x.status)]));
+            }
+            SsmDocument::KIND => {
+                let Some(Ok(x)) = r.parse::<SsmDocument>() else { continue };
+                cli.insert(format!("aws ssm describe-document-permission --name {} --permission-type Share{rf}", x.name));
+                rows.push((flagged, vec![r.region.clone(), x.name, yes(x.public)]));
+            }
+            Distribution::KIND => {
+                let Some(Ok(x)) = r.parse::<Distribution>() else { continue };
+                cli.insert("aws cloudfront list-distributions".into());
+                let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+                if x.s3_origins.is_empty() {
+                    rows.push((flagged, vec![x.id.clone(), "No S3 origin".into(), "-".into(), "-".into()]));
+                }
+                for o in x.s3_origins {
+                    rows.push((flagged, vec![x.id.clone(), o.domain, dash(o.origin_access_identity), dash(o.origin_access_control)]));
+                }
             }
             GuardDutyRegion::KIND => {
                 let Some(Ok(x)) = r.parse::<GuardDutyRegion>() else { continue };

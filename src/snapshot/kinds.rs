@@ -429,6 +429,65 @@ pub struct WebAcl {
 }
 kind!(WebAcl, "wafv2.web_acl");
 
+/// An ECS task definition's containers and the NAMES of their environment
+/// variables; values are never kept, since they may be secrets.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TaskDefinition {
+    pub arn: String,
+    pub containers: Vec<ContainerEnv>,
+}
+kind!(TaskDefinition, "ecs.task_definition");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ContainerEnv {
+    pub name: String,
+    pub environment: Vec<String>,
+}
+
+/// An instance Systems Manager manages (`ssm:DescribeInstanceInformation`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ManagedInstance {
+    pub instance_id: String,
+    pub ping_status: Option<String>,
+}
+kind!(ManagedInstance, "ssm.managed_instance");
+
+/// Patch or association compliance of one managed resource.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Compliance {
+    pub resource_id: String,
+    /// `Patch` or `Association`.
+    pub compliance_type: String,
+    /// `COMPLIANT` or `NON_COMPLIANT`.
+    pub status: String,
+}
+kind!(Compliance, "ssm.compliance");
+
+/// An SSM document the account owns; `public` when shared with `all`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SsmDocument {
+    pub name: String,
+    pub public: bool,
+}
+kind!(SsmDocument, "ssm.document");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct S3Origin {
+    pub id: String,
+    pub domain: String,
+    pub origin_access_identity: Option<String>,
+    pub origin_access_control: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Distribution {
+    pub id: String,
+    pub arn: String,
+    /// Origins served from S3 buckets.
+    pub s3_origins: Vec<S3Origin>,
+}
+kind!(Distribution, "cloudfront.distribution");
+
 /// GuardDuty in one region: one record per region, detector or not.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct GuardDutyRegion {
@@ -510,6 +569,11 @@ pub const ALL: &[&str] = &[
     "s3.bucket.lifecycle",
     "s3.bucket.object_lock",
     "s3.bucket.notifications",
+    TaskDefinition::KIND,
+    ManagedInstance::KIND,
+    Compliance::KIND,
+    SsmDocument::KIND,
+    Distribution::KIND,
     DbInstance::KIND,
     DbCluster::KIND,
     DbSnapshot::KIND,
@@ -542,6 +606,9 @@ pub fn label_of_kind(kind: &str) -> &'static str {
         "cloudtrail.trail" => "trail",
         "guardduty.region" => "region",
         "rds.instance" => "DB instance",
+        "ecs.task_definition" => "task definition",
+        "ssm.document" => "SSM document",
+        "cloudfront.distribution" => "CloudFront distribution",
         "rds.cluster" => "DB cluster",
         "rds.snapshot" => "DB snapshot",
         "ecr.repository" => "ECR repository",
@@ -577,6 +644,8 @@ pub fn label(kind: &str, data: &Value) -> String {
         "iam.credential_report" => s("user"),
         "ec2.network_acl" => s("acl_id"),
         "rds.instance" | "rds.cluster" | "rds.snapshot" => s("identifier"),
+        "ecs.task_definition" => s("arn").rsplit('/').next().unwrap_or_default().to_string(),
+        "cloudfront.distribution" => s("id"),
         "ec2.instance" => s("instance_id"),
         "ec2.snapshot" => s("snapshot_id"),
         "iam.virtual_mfa_device" => s("serial"),

@@ -196,6 +196,18 @@ async fn seed_misconfigured(cfg: &SdkConfig, dir: &Path) {
         .send()
         .await
         .unwrap();
+    // A task definition with credentials in its environment (ECS.8), and a
+    // public SSM document (SSM.4).
+    task_definition(cfg, true).await;
+    let ssm = aws_sdk_ssm::Client::new(cfg);
+    ssm_document(&ssm).await;
+    ssm.modify_document_permission()
+        .name("patch-now")
+        .permission_type(aws_sdk_ssm::types::DocumentPermissionType::Share)
+        .account_ids_to_add("all")
+        .send()
+        .await
+        .unwrap();
     // A secret that never rotates (SecretsManager.1); no GuardDuty
     // (GuardDuty.1), no security contact (Account.1), no organization (Account.2).
     aws_sdk_secretsmanager::Client::new(cfg).create_secret().name("db-password").secret_string("not-a-real-secret").send().await.unwrap();
@@ -293,6 +305,31 @@ async fn harden_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
         .await
         .unwrap();
     harness::settle_bucket(s3, bucket).await;
+}
+
+async fn task_definition(cfg: &SdkConfig, with_keys: bool) {
+    use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair};
+    let mut env = vec![KeyValuePair::builder().name("LOG_LEVEL").value("info").build()];
+    if with_keys {
+        env.push(KeyValuePair::builder().name("AWS_SECRET_ACCESS_KEY").value("not-a-real-key").build());
+    }
+    aws_sdk_ecs::Client::new(cfg)
+        .register_task_definition()
+        .family("patria-api")
+        .container_definitions(ContainerDefinition::builder().name("api").image("patria/api:1").memory(512).set_environment(Some(env)).build())
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn ssm_document(ssm: &aws_sdk_ssm::Client) {
+    ssm.create_document()
+        .name("patch-now")
+        .document_type(aws_sdk_ssm::types::DocumentType::Command)
+        .content(r#"{"schemaVersion":"2.2","description":"Patch","mainSteps":[{"action":"aws:runShellScript","name":"patch","inputs":{"runCommand":["yum -y update"]}}]}"#)
+        .send()
+        .await
+        .unwrap();
 }
 
 async fn mysql(rds: &aws_sdk_rds::Client, iam_auth: bool) {
@@ -416,6 +453,9 @@ async fn seed_well_configured(cfg: &SdkConfig, dir: &Path) {
         .await
         .unwrap();
 
+    task_definition(cfg, false).await;
+    ssm_document(&aws_sdk_ssm::Client::new(cfg)).await;
+
     // Only restricted or low-risk exposure, and an empty default group.
     open_port(&ec2, "https-public", 443, false).await;
     let default = ec2
@@ -490,7 +530,7 @@ async fn misconfigured_account_fails_each_control() {
         "EC2.14", "EC2.19", "SEC-002", "IAM.1", "IAM.5", "IAM.6", "IAM.10", "IAM.11", "IAM.12", "IAM.13", "IAM.14",
         "IAM.15", "IAM.16", "IAM.17", "IAM.18", "IAM.19", "IAM.21", "KMS.2", "CloudTrail.3", "SO2", "SO8",
         "EC2.1", "EC2.18", "EC2.21", "GuardDuty.1", "Account.1", "Account.2", "SecretsManager.1", "SO1", "SO4", "SO5",
-        "RDS.1", "RDS.10", "ECR.1", "WAF.10", "SO6", "TA.RDSPublic",
+        "RDS.1", "RDS.10", "ECR.1", "WAF.10", "SO6", "TA.RDSPublic", "ECS.8", "SSM.4",
     ] {
         assert_eq!(s[id], "fail", "{id}: {:#}", results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap());
     }
@@ -547,7 +587,7 @@ async fn well_configured_account_passes_each_control() {
         "IAM.2", "IAM.4", "IAM.7", "KMS.4", "ACM.1", "CloudTrail.1", "CloudTrail.2", "CloudTrail.4", "EC2.2", "EC2.13",
         "EC2.14", "EC2.19", "IAM.1", "IAM.3", "IAM.5", "IAM.8", "IAM.10", "IAM.11", "IAM.12", "IAM.13", "IAM.14",
         "IAM.15", "IAM.16", "IAM.17", "IAM.18", "IAM.19", "IAM.21", "IAM.22", "KMS.2", "CloudTrail.3",
-        "EC2.18", "EC2.21", "GuardDuty.1", "Account.1", "Account.2", "RDS.1", "RDS.10", "ECR.1",
+        "EC2.18", "EC2.21", "GuardDuty.1", "Account.1", "Account.2", "RDS.1", "RDS.10", "ECR.1", "ECS.8", "SSM.4",
     ] {
         assert_eq!(s[id], "pass", "{id}: {:#}", results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap());
     }

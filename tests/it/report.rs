@@ -108,9 +108,11 @@ fn snapshots_of_two_accounts_merge() {
     assert!(md.contains("| Account | Region | Aliases"), "tables gain an Account column");
 }
 
-/// The example account with one more resource.
+/// The example account with one more resource, as if every call had
+/// answered (the example, collected from moto, has a few that did not).
 fn with_resource(kind: &str, data: serde_json::Value) -> Snapshot {
     let mut s = example();
+    s.errors.clear();
     let mut r = s.resources[0].clone();
     r.kind = kind.to_string();
     r.id = format!("test-{kind}");
@@ -177,6 +179,35 @@ fn states_moto_cannot_produce() {
         serde_json::json!({"snapshot_id": "snap-0private", "volume_id": "vol-1", "encrypted": true, "public": false}),
     );
     assert_eq!(status(&private, "EC2.1"), "pass");
+
+    // moto implements neither DescribeInstanceInformation nor
+    // ListResourceComplianceSummaries (SSM.1 to SSM.3).
+    let mut managed = with_resource(
+        "ec2.instance",
+        serde_json::json!({"instance_id": "i-0managed", "vpc_id": "vpc-1", "state": "running", "instance_profile": null}),
+    );
+    assert_eq!(status(&managed, "SSM.1"), "fail", "not in the managed list");
+    let mut m = managed.resources[0].clone();
+    m.kind = "ssm.managed_instance".into();
+    m.data = serde_json::json!({"instance_id": "i-0managed", "ping_status": "Online"});
+    managed.resources.push(m);
+    assert_eq!(status(&managed, "SSM.1"), "pass");
+    let patch = |st: &str| {
+        with_resource("ssm.compliance", serde_json::json!({"resource_id": "i-0managed", "compliance_type": "Patch", "status": st}))
+    };
+    assert_eq!(status(&patch("NON_COMPLIANT"), "SSM.2"), "fail");
+    assert_eq!(status(&patch("COMPLIANT"), "SSM.2"), "pass");
+
+    // moto's CreateDistribution needs more than this test is about.
+    let dist = |oac: Option<&str>| {
+        with_resource(
+            "cloudfront.distribution",
+            serde_json::json!({"id": "E1", "arn": "arn:aws:cloudfront::992382705250:distribution/E1",
+                "s3_origins": [{"id": "site", "domain": "site.s3.us-east-1.amazonaws.com", "origin_access_identity": null, "origin_access_control": oac}]}),
+        )
+    };
+    assert_eq!(status(&dist(None), "CloudFront.2"), "fail");
+    assert_eq!(status(&dist(Some("E2OAC")), "CloudFront.2"), "pass");
 }
 
 #[test]
