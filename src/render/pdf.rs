@@ -119,6 +119,10 @@ pub fn pdf(
             creator: Smart::Custom(Some(format!("evidence-pack {}", env!("CARGO_PKG_VERSION")))),
             timestamp: Some(Timestamp::new_utc(datetime(time))),
             standards: PdfStandards::new(&[PdfStandard::A_3b]).expect("PDF/A-3b is a valid standard"),
+            // Tagging costs about a tenth of the render time on a big estate,
+            // PDF/A-3b does not require it, and report.html is the
+            // accessible form of the same report.
+            tagged: false,
             ..PdfOptions::default()
         };
         typst_pdf::pdf(&doc, &options)

@@ -43,7 +43,7 @@ pub struct Table {
 /// under the control, so a 10,000-rule estate is not printed five times.
 pub const INLINE_ROWS: usize = 40;
 /// At most this many flagged rows are repeated under a control.
-pub const EXCERPT_ROWS: usize = 200;
+pub const EXCERPT_ROWS: usize = 50;
 
 impl Table {
     /// The view shown under a control: the whole table if short, else its
