@@ -120,20 +120,35 @@ pub fn evaluate_with(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs) ->
         .controls
         .iter()
         .partition(|c| matches!(c.kind, Kind::Composite(_)));
-    for c in simple.into_iter().chain(composites) {
-        let result = match &c.kind {
-            Kind::Check(check) => {
-                let mut r = run_check(&env, snapshot, c, check);
-                apply_exceptions(&mut r, &inputs.exceptions, now);
-                r
+    let one = |c: &Control| match &c.kind {
+        Kind::Check(check) => {
+            let mut r = run_check(&env, snapshot, c, check);
+            apply_exceptions(&mut r, &inputs.exceptions, now);
+            r
+        }
+        Kind::Manual(m) => answer(c, m, inputs.attestations.get(&c.id)),
+        Kind::Composite(_) => unreachable!("composites are evaluated after their parts"),
+    };
+    // Controls are independent of each other: evaluate them on every core.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(simple.len().max(1));
+    let chunk = simple.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = simple
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|c| one(c)).collect::<Vec<_>>()))
+            .collect();
+        for h in handles {
+            for r in h.join().expect("evaluation does not panic") {
+                done.insert(r.id.clone(), r);
             }
-            Kind::Manual(m) => answer(c, m, inputs.attestations.get(&c.id)),
-            Kind::Composite(sections) => {
-                let ids: Vec<String> = sections.iter().flat_map(|s| s.controls.clone()).collect();
-                composite(c, ids, &done)
-            }
-        };
-        done.insert(c.id.clone(), result);
+        }
+    });
+    for c in composites {
+        if let Kind::Composite(sections) = &c.kind {
+            let ids: Vec<String> = sections.iter().flat_map(|s| s.controls.clone()).collect();
+            let result = composite(c, ids, &done);
+            done.insert(c.id.clone(), result);
+        }
     }
     let controls: Vec<ControlResult> = catalog
         .controls
