@@ -7,6 +7,7 @@
 
 mod account;
 mod acm;
+mod billing;
 mod cloudfront;
 mod cloudtrail;
 mod ec2;
@@ -120,6 +121,9 @@ pub async fn collect(config: &SdkConfig, options: &Options) -> Result<Snapshot, 
     }
     if wants(&["cloudfront."]) {
         tasks.push(Box::pin(cloudfront::collect(&ctx)));
+    }
+    if wants(&["ce.", "cloudwatch."]) {
+        tasks.push(Box::pin(billing::collect(&ctx)));
     }
     for region in &regions {
         let r = || region.clone();

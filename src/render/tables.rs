@@ -11,6 +11,7 @@ use crate::snapshot::kinds::{
     Instance, KmsKey, NetworkAcl, OrganizationMembership, PasswordPolicy, ResourceData, Secret, SecurityContact,
     SecurityGroup, SgRule, Snapshot as EbsSnapshot, Trail, BlockPublicAccess, Bucket, DbCluster, DbInstance,
     DbSnapshot, EcrRepository, WebAcl, TaskDefinition, Compliance, SsmDocument, Distribution, ManagedInstance,
+    AnomalyMonitor, BillingAlarm,
 };
 use crate::snapshot::{GLOBAL, Resource, Snapshot};
 
@@ -113,6 +114,8 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
         IamRole::KIND => ("Roles", vec!["Role name", "Attached policies", "Inline policies", "Last used"]),
         IamPolicy::KIND => ("Customer managed policies", vec!["Policy name", "Attached to", "Allowed actions"]),
         GuardDutyRegion::KIND => ("GuardDuty detectors", vec!["Region", "Detector", "Status"]),
+        AnomalyMonitor::KIND => ("Cost Anomaly Detection monitors", vec!["Monitor", "Type", "Subscriptions with subscribers"]),
+        BillingAlarm::KIND => ("CloudWatch billing alarms", vec!["Alarm", "State", "Threshold (USD)", "Actions"]),
         TaskDefinition::KIND => ("ECS task definitions", vec!["Region", "Task definition", "Container", "Environment variable names"]),
         ManagedInstance::KIND => ("Systems Manager managed instances", vec!["Region", "Instance", "Ping status"]),
         Compliance::KIND => ("Systems Manager compliance", vec!["Region", "Resource", "Type", "Status"]),
@@ -381,6 +384,24 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 for o in x.s3_origins {
                     rows.push((flagged, vec![x.id.clone(), o.domain, dash(o.origin_access_identity), dash(o.origin_access_control)]));
                 }
+            }
+            AnomalyMonitor::KIND => {
+                let Some(Ok(x)) = r.parse::<AnomalyMonitor>() else { continue };
+                cli.insert("aws ce get-anomaly-monitors && aws ce get-anomaly-subscriptions".into());
+                rows.push((flagged, vec![x.name, title_case(&x.monitor_type), x.subscriptions.to_string()]));
+            }
+            BillingAlarm::KIND => {
+                let Some(Ok(x)) = r.parse::<BillingAlarm>() else { continue };
+                cli.insert("aws cloudwatch describe-alarms --region us-east-1".into());
+                rows.push((
+                    flagged,
+                    vec![
+                        x.name,
+                        x.state.map(|s| title_case(&s)).unwrap_or_else(|| "-".into()),
+                        x.threshold.map(|t| format!("{t:.2}")).unwrap_or_else(|| "-".into()),
+                        x.actions.to_string(),
+                    ],
+                ));
             }
             GuardDutyRegion::KIND => {
                 let Some(Ok(x)) = r.parse::<GuardDutyRegion>() else { continue };

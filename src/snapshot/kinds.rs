@@ -488,6 +488,26 @@ pub struct Distribution {
 }
 kind!(Distribution, "cloudfront.distribution");
 
+/// A Cost Anomaly Detection monitor and how many subscriptions alert on it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AnomalyMonitor {
+    pub name: String,
+    pub arn: String,
+    pub monitor_type: String,
+    pub subscriptions: i64,
+}
+kind!(AnomalyMonitor, "ce.anomaly_monitor");
+
+/// A CloudWatch alarm on the `AWS/Billing` `EstimatedCharges` metric.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BillingAlarm {
+    pub name: String,
+    pub state: Option<String>,
+    pub threshold: Option<f64>,
+    pub actions: i64,
+}
+kind!(BillingAlarm, "cloudwatch.billing_alarm");
+
 /// GuardDuty in one region: one record per region, detector or not.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct GuardDutyRegion {
@@ -569,6 +589,8 @@ pub const ALL: &[&str] = &[
     "s3.bucket.lifecycle",
     "s3.bucket.object_lock",
     "s3.bucket.notifications",
+    AnomalyMonitor::KIND,
+    BillingAlarm::KIND,
     TaskDefinition::KIND,
     ManagedInstance::KIND,
     Compliance::KIND,
@@ -607,6 +629,8 @@ pub fn label_of_kind(kind: &str) -> &'static str {
         "guardduty.region" => "region",
         "rds.instance" => "DB instance",
         "ecs.task_definition" => "task definition",
+        "ce.anomaly_monitor" => "anomaly monitor",
+        "cloudwatch.billing_alarm" => "billing alarm",
         "ssm.document" => "SSM document",
         "cloudfront.distribution" => "CloudFront distribution",
         "rds.cluster" => "DB cluster",

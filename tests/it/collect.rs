@@ -455,6 +455,8 @@ async fn seed_well_configured(cfg: &SdkConfig, dir: &Path) {
 
     task_definition(cfg, false).await;
     ssm_document(&aws_sdk_ssm::Client::new(cfg)).await;
+    // (No billing alarm: the SDK speaks CloudWatch's CBOR protocol, which
+    // moto does not; EP.Billing.2 is evaluated over a snapshot.)
 
     // Only restricted or low-risk exposure, and an empty default group.
     open_port(&ec2, "https-public", 443, false).await;

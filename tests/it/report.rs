@@ -208,6 +208,16 @@ fn states_moto_cannot_produce() {
     };
     assert_eq!(status(&dist(None), "CloudFront.2"), "fail");
     assert_eq!(status(&dist(Some("E2OAC")), "CloudFront.2"), "pass");
+
+    // moto does not speak CloudWatch's CBOR protocol.
+    let alarm = |actions: i64| {
+        with_resource(
+            "cloudwatch.billing_alarm",
+            serde_json::json!({"name": "estimated-charges", "state": "OK", "threshold": 500.0, "actions": actions}),
+        )
+    };
+    assert_eq!(status(&alarm(1), "EP.Billing.2"), "pass");
+    assert_eq!(status(&alarm(0), "EP.Billing.2"), "fail");
 }
 
 #[test]
