@@ -419,7 +419,7 @@ impl Catalog {
                         source: s.value.clone(),
                         pos: s.into(),
                     };
-                    super::engine::validate(&e, &c.params).map_err(|(pos, message)| {
+                    super::engine::compile(&e).map_err(|(pos, message)| {
                         invalid(pos, message, "see https://cel.dev for CEL syntax; variables are r, params, meta, now and resources")
                     })?;
                     Ok(e)

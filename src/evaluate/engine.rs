@@ -34,15 +34,8 @@ pub fn to_cel(v: &serde_json::Value) -> Value {
     }
 }
 
-/// Parse an expression once at catalog load, so a typo is reported with its
-/// line before any account is read.
-pub fn validate(
-    expr: &Expr,
-    _params: &BTreeMap<String, serde_json::Value>,
-) -> Result<(), (Pos, String)> {
-    compile(expr).map(|_| ())
-}
-
+/// Parse an expression (at catalog load too, so a typo is reported with its
+/// line before any account is read).
 pub fn compile(expr: &Expr) -> Result<Program, (Pos, String)> {
     Program::compile(&expr.source).map_err(|errs| {
         let first = errs.errors.first();
