@@ -304,3 +304,78 @@ async fn password_policy(ctx: &Ctx, client: &Client) -> Found {
     }
     found
 }
+
+/// Responses moto cannot produce, from aws-smithy-mocks: a root user with
+/// MFA and access keys, and throttling that outlasts the retries.
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use aws_config::retry::RetryConfig;
+    use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
+    use aws_sdk_iam::operation::get_account_summary::GetAccountSummaryOutput;
+    use aws_sdk_iam::types::SummaryKeyType;
+    use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, create_mock_http_client, mock};
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+
+    fn client(interceptor: MockResponseInterceptor) -> Client {
+        Client::from_conf(
+            aws_sdk_iam::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .credentials_provider(Credentials::new("AKIDEXAMPLE", "not-a-secret", None, None, "test"))
+                .http_client(create_mock_http_client())
+                .interceptor(interceptor)
+                .retry_config(RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1)))
+                .build(),
+        )
+    }
+
+    fn ctx() -> Ctx {
+        Ctx {
+            config: aws_config::SdkConfig::builder().build(),
+            account: "111122223333".into(),
+            progress: indicatif::ProgressBar::hidden(),
+        }
+    }
+
+    #[tokio::test]
+    async fn root_mfa_and_root_keys_come_from_the_summary() {
+        let rule = mock!(Client::get_account_summary).then_output(|| {
+            GetAccountSummaryOutput::builder()
+                .summary_map(SummaryKeyType::AccountMfaEnabled, 1)
+                .summary_map(SummaryKeyType::AccountAccessKeysPresent, 1)
+                .summary_map(SummaryKeyType::GlobalEndpointTokenVersion, 2)
+                .build()
+        });
+        let found = summary(&ctx(), &client(MockResponseInterceptor::new().with_rule(&rule))).await;
+        assert!(found.errors.is_empty());
+        let s: AccountSummary = serde_json::from_value(found.resources[0].data.clone()).unwrap();
+        assert!(s.root_mfa_enabled && s.root_access_keys_present);
+        assert_eq!(s.global_endpoint_token_version, 2);
+    }
+
+    #[tokio::test]
+    async fn throttling_past_the_retries_is_recorded_not_fatal() {
+        let throttled = || {
+            HttpResponse::new(
+                StatusCode::try_from(400).unwrap(),
+                SdkBody::from(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>",
+                ),
+            )
+        };
+        let rule = mock!(Client::get_account_password_policy).then_http_response(throttled);
+        let interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::Sequential).with_rule(&rule);
+        let found = password_policy(&ctx(), &client(interceptor)).await;
+        assert!(found.resources.is_empty());
+        assert_eq!(found.errors.len(), 1);
+        assert_eq!(found.errors[0].code, "Throttling");
+        assert_eq!(found.errors[0].operation, "iam:GetAccountPasswordPolicy");
+        assert_eq!(found.errors[0].resource_types, vec![PasswordPolicy::KIND.to_string()]);
+    }
+}
