@@ -6,6 +6,7 @@
 
 pub mod collect;
 pub mod evaluate;
+pub mod fs;
 pub mod render;
 pub mod seal;
 pub mod snapshot;

@@ -152,8 +152,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Collect { aws, output } => {
             let snapshot = collect_snapshot(&aws, None, quiet)?;
-            seal::write_atomic(&output, snapshot.to_json().as_bytes())?;
-            note(quiet, &format!("wrote {} ({} resources, {} collection errors)", output.display(), snapshot.resources.len(), snapshot.errors.len()));
+            evidence_pack::fs::write_atomic(&output, snapshot.to_json().as_bytes())?;
+            note(
+                quiet,
+                &format!(
+                    "wrote {} ({} resources, {} collection errors)",
+                    output.display(),
+                    snapshot.resources.len(),
+                    snapshot.errors.len()
+                ),
+            );
             Ok(if snapshot.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(4) })
         }
         Command::Pack { snapshots, pack, output } => {
@@ -167,14 +175,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let signer = load_key(&pack.key)?;
             let snapshot = collect_snapshot(&aws, Some(catalog.kinds()), quiet)?;
             if let Some(p) = snapshot_out {
-                seal::write_atomic(&p, snapshot.to_json().as_bytes())?;
+                evidence_pack::fs::write_atomic(&p, snapshot.to_json().as_bytes())?;
             }
             finish(&snapshot, &catalog, &inputs, &signer, &output, quiet)
         }
         Command::Lens { controls, output } => {
             let catalog = load_catalog(controls.as_deref())?;
             let lens = evidence_pack::render::lens::lens(&catalog);
-            seal::write_atomic(&output, lens.as_bytes())?;
+            evidence_pack::fs::write_atomic(&output, lens.as_bytes())?;
             note(quiet, &format!("wrote {}", output.display()));
             Ok(ExitCode::SUCCESS)
         }
@@ -192,12 +200,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(exit_for(&results))
         }
         Command::Verify { pack, public_key } => {
-            let key = ssh_key::PublicKey::read_openssh_file(&public_key)
-                .with_context(|| format!("cannot read public key {} (expected an OpenSSH `.pub` line)", public_key.display()))?;
+            let key = ssh_key::PublicKey::read_openssh_file(&public_key).with_context(|| {
+                format!("cannot read public key {} (expected an OpenSSH `.pub` line)", public_key.display())
+            })?;
             let file = std::fs::File::open(&pack).with_context(|| format!("cannot open {}", pack.display()))?;
             match seal::verify(std::io::BufReader::new(file), &key, seal::Limits::default()) {
                 Ok(v) => {
-                    println!("{}: OK — {} files match {} and the signature is valid ({})", pack.display(), v.files.len(), seal::MANIFEST, v.signer_fingerprint);
+                    println!(
+                        "{}: OK — {} files match {} and the signature is valid ({})",
+                        pack.display(),
+                        v.files.len(),
+                        seal::MANIFEST,
+                        v.signer_fingerprint
+                    );
                     println!("pack id: {}", v.pack_id);
                     Ok(ExitCode::SUCCESS)
                 }
@@ -212,8 +227,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let signer = Signer::generate();
             let packed = evidence_pack::pack(&snapshot, &Catalog::builtin(), &Inputs::default(), &signer)?;
             let pub_path = output.with_extension("pub");
-            seal::write_atomic(&pub_path, format!("{}\n", signer.public_openssh("evidence-pack-demo")).as_bytes())?;
-            seal::write_atomic(&output, &packed.zip)?;
+            evidence_pack::fs::write_atomic(
+                &pub_path,
+                format!("{}\n", signer.public_openssh("evidence-pack-demo")).as_bytes(),
+            )?;
+            evidence_pack::fs::write_atomic(&output, &packed.zip)?;
             print_summary(&packed.results, &output, quiet);
             println!("public key: {}", pub_path.display());
             println!("verify with: evidence-pack verify {} --public-key {}", output.display(), pub_path.display());
@@ -231,8 +249,13 @@ fn note(quiet: bool, msg: &str) {
 
 /// `kinds`: what the catalog will read (`run`); `None` reads everything
 /// (`collect`, whose snapshot any catalog may evaluate later).
-fn collect_snapshot(aws: &CollectArgs, kinds: Option<std::collections::BTreeSet<String>>, quiet: bool) -> Result<Snapshot> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+fn collect_snapshot(
+    aws: &CollectArgs,
+    kinds: Option<std::collections::BTreeSet<String>>,
+    quiet: bool,
+) -> Result<Snapshot> {
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     rt.block_on(async {
         let config = collect::load_config(aws.profile.as_deref()).await;
         let options = collect::Options {
@@ -246,10 +269,7 @@ fn collect_snapshot(aws: &CollectArgs, kinds: Option<std::collections::BTreeSet<
 }
 
 fn read_snapshots(paths: &[PathBuf]) -> Result<Snapshot> {
-    let parts = paths
-        .iter()
-        .map(|p| Snapshot::read(p).map_err(anyhow::Error::from))
-        .collect::<Result<Vec<_>>>()?;
+    let parts = paths.iter().map(|p| Snapshot::read(p).map_err(anyhow::Error::from)).collect::<Result<Vec<_>>>()?;
     Snapshot::merge(parts).context("no snapshot given")
 }
 
@@ -278,9 +298,16 @@ fn write_pack(snapshot: &Snapshot, args: &PackArgs, output: &Path, quiet: bool) 
     finish(snapshot, &catalog, &inputs, &signer, output, quiet)
 }
 
-fn finish(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs, signer: &Signer, output: &Path, quiet: bool) -> Result<ExitCode> {
+fn finish(
+    snapshot: &Snapshot,
+    catalog: &Catalog,
+    inputs: &Inputs,
+    signer: &Signer,
+    output: &Path,
+    quiet: bool,
+) -> Result<ExitCode> {
     let packed = evidence_pack::pack(snapshot, catalog, inputs, signer).context("building the pack")?;
-    seal::write_atomic(output, &packed.zip)?;
+    evidence_pack::fs::write_atomic(output, &packed.zip)?;
     print_summary(&packed.results, output, quiet);
     Ok(exit_for(&packed.results))
 }

@@ -15,9 +15,7 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
     // Without an explicit key type filter ListCertificates returns only
     // RSA_2048 certificates.
     let all_key_types = Filters::builder()
-        .set_key_types(Some(
-            KeyAlgorithm::values().iter().map(|v| KeyAlgorithm::from(*v)).collect(),
-        ))
+        .set_key_types(Some(KeyAlgorithm::values().iter().map(|v| KeyAlgorithm::from(*v)).collect()))
         .build();
     let listed = client
         .list_certificates()

@@ -11,7 +11,6 @@ use crate::snapshot::kinds::{
     EventSelector, ResourceData, TRAIL_SELECTORS as SELECTORS, TRAIL_STATUS as STATUS, Trail,
 };
 
-
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
     let client = Client::new(&ctx.in_region(&region));
     let mut found = Found::default();
@@ -26,70 +25,64 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
         }
     };
     let parts = super::per_item(trails, 8, |t| {
-            let client = &client;
-            let region = &region;
-            async move {
-                let mut found = Found::default();
-                let arn = t.trail_arn().unwrap_or_default().to_string();
-                let mut trail = Trail {
-                    name: t.name().unwrap_or_default().to_string(),
-                    arn: arn.clone(),
-                    home_region: t.home_region().unwrap_or(region).to_string(),
-                    multi_region: t.is_multi_region_trail().unwrap_or(false),
-                    organization_trail: t.is_organization_trail().unwrap_or(false),
-                    include_global_service_events: t.include_global_service_events().unwrap_or(false),
-                    s3_bucket: t.s3_bucket_name().map(String::from),
-                    s3_key_prefix: t.s3_key_prefix().map(String::from),
-                    log_file_validation: t.log_file_validation_enabled().unwrap_or(false),
-                    kms_key_id: t.kms_key_id().map(String::from),
-                    cloudwatch_logs_log_group_arn: t.cloud_watch_logs_log_group_arn().map(String::from),
-                    is_logging: None,
-                    latest_delivery_time: None,
-                    latest_delivery_error: None,
-                    event_selectors: vec![],
-                    advanced_event_selectors: vec![],
-                    management_events: None,
-                };
-                let (status, selectors) = futures::join!(
-                    client.get_trail_status().name(&arn).send(),
-                    client.get_event_selectors().trail_name(&arn).send()
-                );
-                match status {
-                    Ok(s) => {
-                        trail.is_logging = s.is_logging();
-                        trail.latest_delivery_time = time(s.latest_delivery_time());
-                        trail.latest_delivery_error = s.latest_delivery_error().map(String::from);
-                    }
-                    Err(e) => found.fail(ctx, region, "cloudtrail:GetTrailStatus", &[STATUS], &e),
+        let client = &client;
+        let region = &region;
+        async move {
+            let mut found = Found::default();
+            let arn = t.trail_arn().unwrap_or_default().to_string();
+            let mut trail = Trail {
+                name: t.name().unwrap_or_default().to_string(),
+                arn: arn.clone(),
+                home_region: t.home_region().unwrap_or(region).to_string(),
+                multi_region: t.is_multi_region_trail().unwrap_or(false),
+                organization_trail: t.is_organization_trail().unwrap_or(false),
+                include_global_service_events: t.include_global_service_events().unwrap_or(false),
+                s3_bucket: t.s3_bucket_name().map(String::from),
+                s3_key_prefix: t.s3_key_prefix().map(String::from),
+                log_file_validation: t.log_file_validation_enabled().unwrap_or(false),
+                kms_key_id: t.kms_key_id().map(String::from),
+                cloudwatch_logs_log_group_arn: t.cloud_watch_logs_log_group_arn().map(String::from),
+                is_logging: None,
+                latest_delivery_time: None,
+                latest_delivery_error: None,
+                event_selectors: vec![],
+                advanced_event_selectors: vec![],
+                management_events: None,
+            };
+            let (status, selectors) = futures::join!(
+                client.get_trail_status().name(&arn).send(),
+                client.get_event_selectors().trail_name(&arn).send()
+            );
+            match status {
+                Ok(s) => {
+                    trail.is_logging = s.is_logging();
+                    trail.latest_delivery_time = time(s.latest_delivery_time());
+                    trail.latest_delivery_error = s.latest_delivery_error().map(String::from);
                 }
-                match selectors {
-                    Ok(s) => {
-                        trail.event_selectors = s
-                            .event_selectors()
-                            .iter()
-                            .map(|e| EventSelector {
-                                read_write_type: e
-                                    .read_write_type()
-                                    .map(|t| t.as_str())
-                                    .unwrap_or("All")
-                                    .to_string(),
-                                include_management_events: e.include_management_events().unwrap_or(true),
-                                exclude_management_event_sources: e.exclude_management_event_sources().to_vec(),
-                                data_resources: e.data_resources().len(),
-                            })
-                            .collect();
-                        trail.advanced_event_selectors =
-                            s.advanced_event_selectors().iter().map(advanced_json).collect();
-                        trail.management_events = Some(
-                            management_events(&trail.event_selectors, s.advanced_event_selectors()).into(),
-                        );
-                    }
-                    Err(e) => found.fail(ctx, region, "cloudtrail:GetEventSelectors", &[SELECTORS], &e),
-                }
-                found.add(ctx, region, arn, "cloudtrail:DescribeTrails+GetTrailStatus+GetEventSelectors", &trail);
-                found
+                Err(e) => found.fail(ctx, region, "cloudtrail:GetTrailStatus", &[STATUS], &e),
             }
-        })
+            match selectors {
+                Ok(s) => {
+                    trail.event_selectors = s
+                        .event_selectors()
+                        .iter()
+                        .map(|e| EventSelector {
+                            read_write_type: e.read_write_type().map(|t| t.as_str()).unwrap_or("All").to_string(),
+                            include_management_events: e.include_management_events().unwrap_or(true),
+                            exclude_management_event_sources: e.exclude_management_event_sources().to_vec(),
+                            data_resources: e.data_resources().len(),
+                        })
+                        .collect();
+                    trail.advanced_event_selectors = s.advanced_event_selectors().iter().map(advanced_json).collect();
+                    trail.management_events =
+                        Some(management_events(&trail.event_selectors, s.advanced_event_selectors()).into());
+                }
+                Err(e) => found.fail(ctx, region, "cloudtrail:GetEventSelectors", &[SELECTORS], &e),
+            }
+            found.add(ctx, region, arn, "cloudtrail:DescribeTrails+GetTrailStatus+GetEventSelectors", &trail);
+            found
+        }
+    })
     .await;
     found.extend(parts);
     ctx.done();

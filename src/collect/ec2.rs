@@ -6,9 +6,7 @@ use aws_sdk_ec2::types::IpPermission;
 
 use super::{Ctx, Found};
 use crate::snapshot::GLOBAL;
-use crate::snapshot::kinds::{
-    Instance, NaclEntry, NetworkAcl, Region, ResourceData, SecurityGroup, SgRule, Snapshot,
-};
+use crate::snapshot::kinds::{Instance, NaclEntry, NetworkAcl, Region, ResourceData, SecurityGroup, SgRule, Snapshot};
 
 pub(crate) struct Regions {
     pub found: Found,
@@ -18,12 +16,9 @@ pub(crate) struct Regions {
 impl Regions {
     /// The regions the account can use, or `None` if they could not be listed.
     pub fn enabled(&self) -> Option<Vec<String>> {
-        self.list.as_ref().map(|l| {
-            l.iter()
-                .filter(|r| r.opt_in_status != "not-opted-in")
-                .map(|r| r.name.clone())
-                .collect()
-        })
+        self.list
+            .as_ref()
+            .map(|l| l.iter().filter(|r| r.opt_in_status != "not-opted-in").map(|r| r.name.clone()).collect())
     }
 }
 
@@ -164,12 +159,7 @@ async fn security_groups(ctx: &Ctx, client: &Client, region: &str) -> Found {
     const OP: &str = "ec2:DescribeSecurityGroups";
     let region = region.to_string();
     let mut found = Found::default();
-    let pages = client
-        .describe_security_groups()
-        .into_paginator()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await;
+    let pages = client.describe_security_groups().into_paginator().send().collect::<Result<Vec<_>, _>>().await;
     match pages {
         Ok(pages) => {
             for g in pages.iter().flat_map(|p| p.security_groups()) {
@@ -184,10 +174,7 @@ async fn security_groups(ctx: &Ctx, client: &Client, region: &str) -> Found {
                     ingress: rules(g.ip_permissions()),
                     egress: rules(g.ip_permissions_egress()),
                 };
-                let arn = format!(
-                    "arn:aws:ec2:{region}:{}:security-group/{}",
-                    data.owner_id, data.group_id
-                );
+                let arn = format!("arn:aws:ec2:{region}:{}:security-group/{}", data.owner_id, data.group_id);
                 found.add(ctx, &region, arn, OP, &data);
             }
         }

@@ -22,10 +22,9 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
     let data = match detectors.first() {
         None => GuardDutyRegion { detector_id: None, status: None },
         Some(d) => match client.get_detector().detector_id(d).send().await {
-            Ok(out) => GuardDutyRegion {
-                detector_id: Some(d.clone()),
-                status: out.status().map(|s| s.as_str().to_string()),
-            },
+            Ok(out) => {
+                GuardDutyRegion { detector_id: Some(d.clone()), status: out.status().map(|s| s.as_str().to_string()) }
+            }
             Err(e) => {
                 found.fail(ctx, &region, "guardduty:GetDetector", &[GuardDutyRegion::KIND], &e);
                 ctx.done();

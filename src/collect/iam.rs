@@ -111,7 +111,10 @@ async fn authorization_details(ctx: &Ctx, client: &Client) -> Found {
         let arn = p.arn().unwrap_or_default().to_string();
         let data = IamPolicy {
             // Some IAM implementations leave the name out; it ends the ARN.
-            name: p.policy_name().map(String::from).unwrap_or_else(|| arn.rsplit('/').next().unwrap_or_default().to_string()),
+            name: p
+                .policy_name()
+                .map(String::from)
+                .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or_default().to_string()),
             arn,
             attachment_count: i64::from(p.attachment_count().unwrap_or(0)),
             document: document(default.and_then(|v| v.document()).unwrap_or("{}")),
@@ -155,7 +158,9 @@ async fn credential_report(ctx: &Ctx, client: &Client) -> Found {
         // The report writes N/A, not_supported or no_information for absent dates.
         let date = |name: &str| {
             let v = get(name);
-            chrono::DateTime::parse_from_rfc3339(v).ok().map(|d| d.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            chrono::DateTime::parse_from_rfc3339(v)
+                .ok()
+                .map(|d| d.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         };
         let user = get("user").to_string();
         let data = CredentialReportRow {
@@ -244,21 +249,14 @@ async fn summary(ctx: &Ctx, client: &Client) -> Found {
         Ok(out) => {
             let summary: BTreeMap<String, i64> = out
                 .summary_map()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.as_str().to_string(), i64::from(*v)))
-                        .collect()
-                })
+                .map(|m| m.iter().map(|(k, v)| (k.as_str().to_string(), i64::from(*v))).collect())
                 .unwrap_or_default();
             let get = |k: &str| summary.get(k).copied().unwrap_or(0);
             let data = AccountSummary {
                 root_mfa_enabled: get("AccountMFAEnabled") == 1,
                 root_access_keys_present: get("AccountAccessKeysPresent") > 0,
                 // An account that never changed the setting has version 1.
-                global_endpoint_token_version: summary
-                    .get("GlobalEndpointTokenVersion")
-                    .copied()
-                    .unwrap_or(1),
+                global_endpoint_token_version: summary.get("GlobalEndpointTokenVersion").copied().unwrap_or(1),
                 summary,
             };
             found.add(ctx, GLOBAL, format!("arn:aws:iam::{}:root", ctx.account), OP, &data);
@@ -282,22 +280,16 @@ async fn password_policy(ctx: &Ctx, client: &Client) -> Found {
                 require_numbers: p.is_some_and(|p| p.require_numbers()),
                 require_uppercase_characters: p.is_some_and(|p| p.require_uppercase_characters()),
                 require_lowercase_characters: p.is_some_and(|p| p.require_lowercase_characters()),
-                allow_users_to_change_password: p
-                    .is_some_and(|p| p.allow_users_to_change_password()),
+                allow_users_to_change_password: p.is_some_and(|p| p.allow_users_to_change_password()),
                 expire_passwords: p.is_some_and(|p| p.expire_passwords()),
                 max_password_age: p.and_then(|p| p.max_password_age()).map(i64::from),
-                password_reuse_prevention: p
-                    .and_then(|p| p.password_reuse_prevention())
-                    .map(i64::from),
+                password_reuse_prevention: p.and_then(|p| p.password_reuse_prevention()).map(i64::from),
                 hard_expiry: p.and_then(|p| p.hard_expiry()).unwrap_or(false),
             };
             found.add(ctx, GLOBAL, id, OP, &data);
         }
         // No policy is evidence too: the account runs on IAM's default.
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception()) =>
-        {
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => {
             found.add(ctx, GLOBAL, id, OP, &PasswordPolicy::default());
         }
         Err(e) => found.fail(ctx, GLOBAL, OP, &[PasswordPolicy::KIND], &e),
@@ -330,7 +322,9 @@ mod tests {
                 .credentials_provider(Credentials::new("AKIDEXAMPLE", "not-a-secret", None, None, "test"))
                 .http_client(create_mock_http_client())
                 .interceptor(interceptor)
-                .retry_config(RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1)))
+                .retry_config(
+                    RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1)),
+                )
                 .build(),
         )
     }

@@ -8,7 +8,6 @@ use aws_sdk_kms::Client;
 use super::{Ctx, Found, time};
 use crate::snapshot::kinds::{KMS_KEY_ROTATION as ROTATION, KmsKey, ResourceData};
 
-
 /// How many per-key calls run at once in one region.
 const PER_KEY: usize = 8;
 
@@ -16,18 +15,8 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
     let client = Client::new(&ctx.in_region(&region));
     let mut found = Found::default();
     let (keys, aliases) = futures::join!(
-        client
-            .list_keys()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Vec<_>>(),
-        client
-            .list_aliases()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Vec<_>>()
+        client.list_keys().into_paginator().items().send().collect::<Vec<_>>(),
+        client.list_aliases().into_paginator().items().send().collect::<Vec<_>>()
     );
     let keys: Result<Vec<_>, _> = keys.into_iter().collect();
     let keys = match keys {
@@ -98,9 +87,7 @@ async fn describe(ctx: &Ctx, client: &Client, region: &str, id: String, mut alia
     };
     // AWS supports automatic rotation only for symmetric keys with key
     // material KMS generated; asking for others just returns an error.
-    let rotatable = key.spec == "SYMMETRIC_DEFAULT"
-        && key.origin == "AWS_KMS"
-        && !key.state.starts_with("Pending");
+    let rotatable = key.spec == "SYMMETRIC_DEFAULT" && key.origin == "AWS_KMS" && !key.state.starts_with("Pending");
     let mut operation = "kms:DescribeKey";
     if rotatable {
         match client.get_key_rotation_status().key_id(&id).send().await {

@@ -35,8 +35,7 @@ use chrono::Utc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::snapshot::{
-    Account, CollectionError, Resource, ResourceData, SCHEMA_VERSION, Snapshot, Source,
-    Tool, Window,
+    Account, CollectionError, Resource, ResourceData, SCHEMA_VERSION, Snapshot, Source, Tool, Window,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -65,11 +64,7 @@ pub enum CollectError {
 /// since one run makes many calls at once.
 pub async fn load_config(profile: Option<&str>) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(
-            RetryConfig::adaptive()
-                .with_max_attempts(4)
-                .with_initial_backoff(Duration::from_millis(100)),
-        );
+        .retry_config(RetryConfig::adaptive().with_max_attempts(4).with_initial_backoff(Duration::from_millis(100)));
     if let Some(p) = profile {
         loader = loader.profile_name(p);
     }
@@ -85,16 +80,12 @@ pub async fn load_config(profile: Option<&str>) -> SdkConfig {
 pub async fn collect(config: &SdkConfig, options: &Options) -> Result<Snapshot, CollectError> {
     let started = Utc::now();
     let identity = sts::caller_identity(config).await?;
-    let ctx = Ctx {
-        config: config.clone(),
-        account: identity.account.clone(),
-        progress: progress_bar(options.progress),
-    };
+    let ctx =
+        Ctx { config: config.clone(), account: identity.account.clone(), progress: progress_bar(options.progress) };
 
     let mut found = Found::default();
     ctx.progress.set_message("listing regions");
-    let (all_regions, (alias, alias_found)) =
-        futures::join!(ec2::regions(&ctx), iam::account_alias(&ctx));
+    let (all_regions, (alias, alias_found)) = futures::join!(ec2::regions(&ctx), iam::account_alias(&ctx));
     found.extend(alias_found);
     let regions = match (&options.regions, all_regions.enabled()) {
         (Some(chosen), _) => chosen.clone(),
@@ -162,8 +153,7 @@ pub async fn collect(config: &SdkConfig, options: &Options) -> Result<Snapshot, 
         }
     }
     ctx.progress.set_length(tasks.len() as u64);
-    ctx.progress
-        .set_message(format!("reading {} regions", regions.len()));
+    ctx.progress.set_message(format!("reading {} regions", regions.len()));
     for part in futures::future::join_all(tasks).await {
         found.extend(part);
     }
@@ -171,20 +161,9 @@ pub async fn collect(config: &SdkConfig, options: &Options) -> Result<Snapshot, 
 
     let mut snapshot = Snapshot {
         schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME").into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        },
-        collected_at: Window {
-            started,
-            finished: Utc::now(),
-        },
-        accounts: vec![Account {
-            account_id: identity.account,
-            alias,
-            collector_arn: identity.arn,
-            regions,
-        }],
+        tool: Tool { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
+        collected_at: Window { started, finished: Utc::now() },
+        accounts: vec![Account { account_id: identity.account, alias, collector_arn: identity.arn, regions }],
         resources: found.resources,
         errors: found.errors,
     };
@@ -218,10 +197,7 @@ pub(crate) struct Ctx {
 impl Ctx {
     /// SDK config pinned to one region.
     pub(crate) fn in_region(&self, region: &str) -> SdkConfig {
-        self.config
-            .to_builder()
-            .region(Region::new(region.to_string()))
-            .build()
+        self.config.to_builder().region(Region::new(region.to_string())).build()
     }
 
     pub(crate) fn global(&self) -> &SdkConfig {
@@ -233,10 +209,7 @@ impl Ctx {
     }
 
     pub(crate) fn home_region(&self) -> String {
-        self.config
-            .region()
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "us-east-1".into())
+        self.config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into())
     }
 
     pub(crate) fn done(&self) {
@@ -270,10 +243,7 @@ impl Found {
             id: id.into(),
             account: ctx.account.clone(),
             region: region.to_string(),
-            source: Source {
-                operation: operation.to_string(),
-                collected_at: Utc::now(),
-            },
+            source: Source { operation: operation.to_string(), collected_at: Utc::now() },
             data: serde_json::to_value(data).expect("resource data serialises"),
         });
     }

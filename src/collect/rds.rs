@@ -8,8 +8,11 @@ use crate::snapshot::kinds::{DbCluster, DbInstance, DbSnapshot, ResourceData};
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
     let client = Client::new(&ctx.in_region(&region));
-    let (mut found, clusters, snapshots) =
-        futures::join!(instances(ctx, &client, &region), clusters(ctx, &client, &region), snapshots(ctx, &client, &region));
+    let (mut found, clusters, snapshots) = futures::join!(
+        instances(ctx, &client, &region),
+        clusters(ctx, &client, &region),
+        snapshots(ctx, &client, &region)
+    );
     found.extend(clusters);
     found.extend(snapshots);
     ctx.done();
@@ -76,23 +79,30 @@ async fn snapshots(ctx: &Ctx, client: &Client, region: &str) -> Found {
         }
     };
     let parts = super::per_item(list, 8, |s| async move {
-            let mut found = Found::default();
-            let id = s.db_snapshot_identifier().unwrap_or_default().to_string();
-            match client.describe_db_snapshot_attributes().db_snapshot_identifier(&id).send().await {
-                Ok(out) => {
-                    let public = out
-                        .db_snapshot_attributes_result()
-                        .map(|r| r.db_snapshot_attributes())
-                        .unwrap_or_default()
-                        .iter()
-                        .any(|a| a.attribute_name() == Some("restore") && a.attribute_values().iter().any(|v| v == "all"));
-                    let data = DbSnapshot { identifier: id, instance: s.db_instance_identifier().map(String::from), public };
-                    found.add(ctx, region, s.db_snapshot_arn().unwrap_or_default(), "rds:DescribeDBSnapshots+DescribeDBSnapshotAttributes", &data);
-                }
-                Err(e) => found.fail(ctx, region, "rds:DescribeDBSnapshotAttributes", &[DbSnapshot::KIND], &e),
+        let mut found = Found::default();
+        let id = s.db_snapshot_identifier().unwrap_or_default().to_string();
+        match client.describe_db_snapshot_attributes().db_snapshot_identifier(&id).send().await {
+            Ok(out) => {
+                let public = out
+                    .db_snapshot_attributes_result()
+                    .map(|r| r.db_snapshot_attributes())
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|a| a.attribute_name() == Some("restore") && a.attribute_values().iter().any(|v| v == "all"));
+                let data =
+                    DbSnapshot { identifier: id, instance: s.db_instance_identifier().map(String::from), public };
+                found.add(
+                    ctx,
+                    region,
+                    s.db_snapshot_arn().unwrap_or_default(),
+                    "rds:DescribeDBSnapshots+DescribeDBSnapshotAttributes",
+                    &data,
+                );
             }
-            found
-        })
+            Err(e) => found.fail(ctx, region, "rds:DescribeDBSnapshotAttributes", &[DbSnapshot::KIND], &e),
+        }
+        found
+    })
     .await;
     found.extend(parts);
     found

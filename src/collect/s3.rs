@@ -125,16 +125,19 @@ async fn bucket(ctx: &Ctx, global: &Client, name: String, region: Option<String>
             }
         };
     }
-    let bpa = read!(bpa, "s3:GetBucketPublicAccessBlock", "public_access_block", &["NoSuchPublicAccessBlockConfiguration"]);
+    let bpa =
+        read!(bpa, "s3:GetBucketPublicAccessBlock", "public_access_block", &["NoSuchPublicAccessBlockConfiguration"]);
     let policy = read!(policy, "s3:GetBucketPolicy", "policy", &["NoSuchBucketPolicy"]);
     let status = read!(status, "s3:GetBucketPolicyStatus", "policy", &["NoSuchBucketPolicy"]);
     let acl = read!(acl, "s3:GetBucketAcl", "acl", &[]);
     let own = read!(own, "s3:GetBucketOwnershipControls", "ownership", &["OwnershipControlsNotFoundError"]);
-    let enc = read!(enc, "s3:GetEncryptionConfiguration", "encryption", &["ServerSideEncryptionConfigurationNotFoundError"]);
+    let enc =
+        read!(enc, "s3:GetEncryptionConfiguration", "encryption", &["ServerSideEncryptionConfigurationNotFoundError"]);
     let ver = read!(ver, "s3:GetBucketVersioning", "versioning", &[]);
     let log = read!(log, "s3:GetBucketLogging", "logging", &[]);
     let life = read!(life, "s3:GetLifecycleConfiguration", "lifecycle", &["NoSuchLifecycleConfiguration"]);
-    let lock = read!(lock, "s3:GetBucketObjectLockConfiguration", "object_lock", &["ObjectLockConfigurationNotFoundError"]);
+    let lock =
+        read!(lock, "s3:GetBucketObjectLockConfiguration", "object_lock", &["ObjectLockConfigurationNotFoundError"]);
     let notif = read!(notif, "s3:GetBucketNotification", "notifications", &[]);
 
     let cfg = bpa.as_ref().and_then(|o| o.public_access_block_configuration());
@@ -146,7 +149,10 @@ async fn bucket(ctx: &Ctx, global: &Client, name: String, region: Option<String>
             block_public_policy: cfg.and_then(|c| c.block_public_policy()).unwrap_or(false),
             restrict_public_buckets: cfg.and_then(|c| c.restrict_public_buckets()).unwrap_or(false),
         },
-        policy: policy.as_ref().and_then(|p| p.policy()).map(|p| serde_json::from_str(p).unwrap_or(serde_json::Value::String(p.to_string()))),
+        policy: policy
+            .as_ref()
+            .and_then(|p| p.policy())
+            .map(|p| serde_json::from_str(p).unwrap_or(serde_json::Value::String(p.to_string()))),
         policy_is_public: status.as_ref().and_then(|s| s.policy_status()).and_then(|s| s.is_public()).unwrap_or(false),
         owner_id: acl.as_ref().and_then(|a| a.owner()).and_then(|o| o.id()).map(String::from),
         acl: acl

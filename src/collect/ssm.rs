@@ -9,8 +9,11 @@ use crate::snapshot::kinds::{Compliance, ManagedInstance, ResourceData, SsmDocum
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
     let client = Client::new(&ctx.in_region(&region));
-    let (mut found, b, c) =
-        futures::join!(managed(ctx, &client, &region), compliance(ctx, &client, &region), documents(ctx, &client, &region));
+    let (mut found, b, c) = futures::join!(
+        managed(ctx, &client, &region),
+        compliance(ctx, &client, &region),
+        documents(ctx, &client, &region)
+    );
     found.extend(b);
     found.extend(c);
     ctx.done();
@@ -39,7 +42,14 @@ async fn managed(ctx: &Ctx, client: &Client, region: &str) -> Found {
 async fn compliance(ctx: &Ctx, client: &Client, region: &str) -> Found {
     const OP: &str = "ssm:ListResourceComplianceSummaries";
     let mut found = Found::default();
-    match client.list_resource_compliance_summaries().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await {
+    match client
+        .list_resource_compliance_summaries()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+    {
         Ok(list) => {
             for c in list {
                 let data = Compliance {
@@ -60,7 +70,15 @@ async fn documents(ctx: &Ctx, client: &Client, region: &str) -> Found {
     const OP: &str = "ssm:ListDocuments";
     let mut found = Found::default();
     let owned = DocumentKeyValuesFilter::builder().key("Owner").values("Self").build();
-    let names: Vec<String> = match client.list_documents().filters(owned).into_paginator().items().send().collect::<Result<Vec<_>, _>>().await {
+    let names: Vec<String> = match client
+        .list_documents()
+        .filters(owned)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+    {
         Ok(list) => list.iter().filter_map(|d| d.name().map(String::from)).collect(),
         Err(e) => {
             found.fail(ctx, region, OP, &[SsmDocument::KIND], &e);
@@ -70,7 +88,13 @@ async fn documents(ctx: &Ctx, client: &Client, region: &str) -> Found {
     found.extend(
         super::per_item(names, 8, |name| async move {
             let mut found = Found::default();
-            match client.describe_document_permission().name(&name).permission_type(DocumentPermissionType::Share).send().await {
+            match client
+                .describe_document_permission()
+                .name(&name)
+                .permission_type(DocumentPermissionType::Share)
+                .send()
+                .await
+            {
                 Ok(out) => {
                     let data = SsmDocument { public: out.account_ids().iter().any(|a| a == "all"), name };
                     let id = format!("arn:aws:ssm:{region}:{}:document/{}", ctx.account(), data.name);

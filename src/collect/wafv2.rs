@@ -43,25 +43,25 @@ async fn scope_acls(ctx: &Ctx, client: &Client, region: &str, scope: Scope) -> F
         }
     }
     let parts = super::per_item(summaries, 8, |s| {
-            let scope = scope.clone();
-            async move {
-                let mut found = Found::default();
-                let (name, id) = (s.name().unwrap_or_default().to_string(), s.id().unwrap_or_default().to_string());
-                match client.get_web_acl().name(&name).id(&id).scope(scope.clone()).send().await {
-                    Ok(out) => {
-                        let data = WebAcl {
-                            arn: s.arn().unwrap_or_default().to_string(),
-                            scope: scope.as_str().to_string(),
-                            rules: out.web_acl().map(|w| w.rules().len() as i64).unwrap_or(0),
-                            name,
-                        };
-                        found.add(ctx, region, data.arn.clone(), "wafv2:ListWebACLs+GetWebACL", &data);
-                    }
-                    Err(e) => found.fail(ctx, region, "wafv2:GetWebACL", &[WebAcl::KIND], &e),
+        let scope = scope.clone();
+        async move {
+            let mut found = Found::default();
+            let (name, id) = (s.name().unwrap_or_default().to_string(), s.id().unwrap_or_default().to_string());
+            match client.get_web_acl().name(&name).id(&id).scope(scope.clone()).send().await {
+                Ok(out) => {
+                    let data = WebAcl {
+                        arn: s.arn().unwrap_or_default().to_string(),
+                        scope: scope.as_str().to_string(),
+                        rules: out.web_acl().map(|w| w.rules().len() as i64).unwrap_or(0),
+                        name,
+                    };
+                    found.add(ctx, region, data.arn.clone(), "wafv2:ListWebACLs+GetWebACL", &data);
                 }
-                found
+                Err(e) => found.fail(ctx, region, "wafv2:GetWebACL", &[WebAcl::KIND], &e),
             }
-        })
+            found
+        }
+    })
     .await;
     found.extend(parts);
     found

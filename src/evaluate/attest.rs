@@ -13,10 +13,7 @@ use super::catalog::{Located, Manual, Risk, from_yaml};
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error(transparent)]
     Invalid(#[from] Located),
 }
@@ -150,9 +147,7 @@ fn condition(src: &str) -> Result<Option<Program>, String> {
     if src.trim() == "default" {
         return Ok(None);
     }
-    Program::compile(src)
-        .map(Some)
-        .map_err(|e| format!("risk rule condition `{src}` is not valid: {e}"))
+    Program::compile(src).map(Some).map_err(|e| format!("risk rule condition `{src}` is not valid: {e}"))
 }
 
 /// Check a manual control's choices and risk rules at catalog load.

@@ -208,10 +208,7 @@ pub struct Pos {
 
 impl<T> From<&Spanned<T>> for Pos {
     fn from(s: &Spanned<T>) -> Self {
-        Pos {
-            line: s.referenced.line(),
-            column: s.referenced.column(),
-        }
+        Pos { line: s.referenced.line(), column: s.referenced.column() }
     }
 }
 
@@ -283,10 +280,7 @@ pub struct Catalog {
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error("cannot read control catalog {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error(transparent)]
     Invalid(#[from] Located),
 }
@@ -332,10 +326,8 @@ pub const BUILTIN_NAME: &str = "controls.yaml (built in)";
 impl Catalog {
     pub fn read(path: &Path) -> Result<Catalog, CatalogError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
-            path: shown.clone(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| CatalogError::Read { path: shown.clone(), source })?;
         Catalog::parse(&shown, &text)
     }
 
@@ -391,10 +383,8 @@ impl Catalog {
         let mut controls = Vec::with_capacity(raw.controls.len());
         for c in raw.controls {
             let id = c.id.value.clone();
-            let kinds_given = [c.check.is_some(), !c.sections.is_empty(), c.manual.is_some()]
-                .iter()
-                .filter(|x| **x)
-                .count();
+            let kinds_given =
+                [c.check.is_some(), !c.sections.is_empty(), c.manual.is_some()].iter().filter(|x| **x).count();
             if kinds_given != 1 {
                 return Err(invalid(
                     (&c.id).into(),
@@ -410,17 +400,24 @@ impl Catalog {
                 };
                 let resources = listed
                     .into_iter()
-                    .map(|k| known_kind(&Spanned { value: k, referenced: ch.resource.referenced, defined: ch.resource.defined }))
+                    .map(|k| {
+                        known_kind(&Spanned {
+                            value: k,
+                            referenced: ch.resource.referenced,
+                            defined: ch.resource.defined,
+                        })
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 let mut needs: BTreeSet<String> = ch.needs.iter().map(known_kind).collect::<Result<_, _>>()?;
                 needs.extend(resources.iter().cloned());
                 let expr = |s: &Spanned<String>| -> Result<Expr, CatalogError> {
-                    let e = Expr {
-                        source: s.value.clone(),
-                        pos: s.into(),
-                    };
+                    let e = Expr { source: s.value.clone(), pos: s.into() };
                     super::engine::compile(&e).map_err(|(pos, message)| {
-                        invalid(pos, message, "see https://cel.dev for CEL syntax; variables are r, params, meta, now and resources")
+                        invalid(
+                            pos,
+                            message,
+                            "see https://cel.dev for CEL syntax; variables are r, params, meta, now and resources",
+                        )
                     })?;
                     Ok(e)
                 };
@@ -434,12 +431,7 @@ impl Catalog {
                 let assertions = ch
                     .assert
                     .iter()
-                    .map(|a| {
-                        Ok(Assertion {
-                            that: expr(&a.that)?,
-                            otherwise: a.otherwise.clone(),
-                        })
-                    })
+                    .map(|a| Ok(Assertion { that: expr(&a.that)?, otherwise: a.otherwise.clone() }))
                     .collect::<Result<Vec<_>, CatalogError>>()?;
                 if evidence.is_empty() {
                     evidence.extend(resources.iter().cloned());

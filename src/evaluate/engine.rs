@@ -44,11 +44,7 @@ pub fn compile(expr: &Expr) -> Result<Program, (Pos, String)> {
         // (exact for one-line expressions, the usual case).
         let pos = Pos {
             line: expr.pos.line + (line.max(1) as u64 - 1),
-            column: if line <= 1 {
-                expr.pos.column + col.max(0) as u64
-            } else {
-                col.max(0) as u64 + 1
-            },
+            column: if line <= 1 { expr.pos.column + col.max(0) as u64 } else { col.max(0) as u64 + 1 },
         };
         let msg = first.map(|e| e.msg.clone()).unwrap_or_else(|| errs.to_string());
         (pos, format!("invalid CEL expression `{}`: {msg}", expr.source.trim()))
@@ -76,24 +72,21 @@ impl Env {
         for (r, v) in snapshot.resources.iter().zip(&data) {
             by_kind.entry(r.kind.as_str()).or_default().push(v.clone());
         }
-        let map: HashMap<String, Value> = by_kind
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), Value::List(Arc::new(v))))
-            .collect();
-        Env {
-            now: snapshot.collected_at.finished,
-            resources: Value::from(map),
-            data,
-        }
+        let map: HashMap<String, Value> =
+            by_kind.into_iter().map(|(k, v)| (k.to_string(), Value::List(Arc::new(v)))).collect();
+        Env { now: snapshot.collected_at.finished, resources: Value::from(map), data }
     }
 
     /// A context for one control: its params, the time and the functions.
     /// `with_resources`: whether any of the control's expressions reads
     /// `resources` (handing every resource to CEL costs time on a big estate).
-    pub fn context(&self, params: &BTreeMap<String, serde_json::Value>, with_resources: bool) -> Context<'static, 'static> {
+    pub fn context(
+        &self,
+        params: &BTreeMap<String, serde_json::Value>,
+        with_resources: bool,
+    ) -> Context<'static, 'static> {
         let mut ctx = Context::default();
-        let params: HashMap<String, Value> =
-            params.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
+        let params: HashMap<String, Value> = params.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
         ctx.add_variable_from_value("params", Value::from(params));
         ctx.add_variable_from_value("now", Value::Timestamp(self.now.fixed_offset()));
         if with_resources {
@@ -108,7 +101,9 @@ impl Env {
         });
         let _ = ctx.add_function("covers_port", covers_port);
         let _ = ctx.add_function("statements", statements);
-        let _ = ctx.add_function("action_matches", |pattern: Arc<String>, action: Arc<String>| action_matches(&pattern, &action));
+        let _ = ctx.add_function("action_matches", |pattern: Arc<String>, action: Arc<String>| {
+            action_matches(&pattern, &action)
+        });
         ctx
     }
 }

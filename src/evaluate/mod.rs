@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 use cel::Value;
 use serde::Serialize;
 
+use crate::snapshot::{CollectionError, Snapshot, kinds};
 pub use attest::{Attestation, Attestations, Exception, Exceptions, InputError};
 pub use catalog::{Catalog, CatalogError, Control, Kind, Severity, Status};
 use catalog::{Check, Mode};
-use crate::snapshot::{CollectionError, Snapshot, kinds};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Results {
@@ -116,10 +116,8 @@ pub fn evaluate_with(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs) ->
     let now = snapshot.collected_at.finished;
     let mut done: BTreeMap<String, ControlResult> = BTreeMap::new();
     // Composite controls read their parts' results, so those go first.
-    let (composites, simple): (Vec<&Control>, Vec<&Control>) = catalog
-        .controls
-        .iter()
-        .partition(|c| matches!(c.kind, Kind::Composite(_)));
+    let (composites, simple): (Vec<&Control>, Vec<&Control>) =
+        catalog.controls.iter().partition(|c| matches!(c.kind, Kind::Composite(_)));
     let one = |c: &Control| match &c.kind {
         Kind::Check(check) => {
             let mut r = run_check(&env, snapshot, c, check);
@@ -150,11 +148,7 @@ pub fn evaluate_with(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs) ->
             done.insert(c.id.clone(), result);
         }
     }
-    let controls: Vec<ControlResult> = catalog
-        .controls
-        .iter()
-        .filter_map(|c| done.remove(&c.id))
-        .collect();
+    let controls: Vec<ControlResult> = catalog.controls.iter().filter_map(|c| done.remove(&c.id)).collect();
     let mut summary = Summary::default();
     for c in &controls {
         *match c.status {
@@ -170,11 +164,7 @@ pub fn evaluate_with(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs) ->
         }
     }
     Results {
-        catalog: CatalogRef {
-            name: catalog.name.clone(),
-            version: catalog.version,
-            sha256: catalog.sha256.clone(),
-        },
+        catalog: CatalogRef { name: catalog.name.clone(), version: catalog.version, sha256: catalog.sha256.clone() },
         summary,
         controls,
     }
@@ -214,7 +204,8 @@ fn answer(c: &Control, m: &catalog::Manual, a: Option<&Attestation>) -> ControlR
             ),
         )
     } else {
-        let chosen: Vec<&str> = m.choices.iter().filter(|ch| a.answer.contains(&ch.id)).map(|ch| ch.title.as_str()).collect();
+        let chosen: Vec<&str> =
+            m.choices.iter().filter(|ch| a.answer.contains(&ch.id)).map(|ch| ch.title.as_str()).collect();
         let by = format!("Answered by {} on {}: {}.", a.by, a.date, chosen.join("; "));
         match attest::risk(m, &a.answer) {
             Ok(catalog::Risk::NoRisk) => base(c, Status::Pass, format!("{by} No risk.")),
@@ -232,7 +223,8 @@ fn answer(c: &Control, m: &catalog::Manual, a: Option<&Attestation>) -> ControlR
 fn apply_exceptions(r: &mut ControlResult, exceptions: &Exceptions, now: chrono::DateTime<chrono::Utc>) {
     for e in exceptions.for_control(&r.id) {
         let active = e.active(now);
-        let covered: Vec<String> = r.failing.iter().filter(|f| e.covers(&f.id, &f.name)).map(|f| f.name.clone()).collect();
+        let covered: Vec<String> =
+            r.failing.iter().filter(|f| e.covers(&f.id, &f.name)).map(|f| f.name.clone()).collect();
         r.exceptions.push(ExceptionNote {
             justification: e.justification.clone(),
             approver: e.approver.clone(),
@@ -250,12 +242,8 @@ fn apply_exceptions(r: &mut ControlResult, exceptions: &Exceptions, now: chrono:
     if r.status != Status::Fail {
         return;
     }
-    let applies = |id: &str, name: &str| {
-        exceptions.for_control(&r.id).any(|e| e.active(now) && e.covers(id, name))
-    };
-    let whole = exceptions
-        .for_control(&r.id)
-        .any(|e| e.active(now) && e.resources.iter().any(|p| p == "*"));
+    let applies = |id: &str, name: &str| exceptions.for_control(&r.id).any(|e| e.active(now) && e.covers(id, name));
+    let whole = exceptions.for_control(&r.id).any(|e| e.active(now) && e.resources.iter().any(|p| p == "*"));
     let excepted = r.failing.iter().filter(|f| applies(&f.id, &f.name)).count();
     if (excepted == r.failing.len() && excepted > 0) || (r.failing.is_empty() && whole) {
         let notes: Vec<String> = r
@@ -283,10 +271,8 @@ fn plural(n: usize, noun: &str) -> String {
 }
 
 fn describe_errors(errors: &[CollectionError]) -> String {
-    let mut parts: Vec<String> = errors
-        .iter()
-        .map(|e| format!("{} in {}/{} returned {}", e.operation, e.account, e.region, e.code))
-        .collect();
+    let mut parts: Vec<String> =
+        errors.iter().map(|e| format!("{} in {}/{} returned {}", e.operation, e.account, e.region, e.code)).collect();
     parts.dedup();
     let more = parts.len().saturating_sub(3);
     parts.truncate(3);
@@ -305,11 +291,8 @@ fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, check: &Check)
     let compiled = (|| {
         let scope = check.scope.as_ref().map(engine::compile).transpose()?;
         let flag = check.flag.as_ref().map(engine::compile).transpose()?;
-        let asserts = check
-            .assertions
-            .iter()
-            .map(|a| engine::compile(&a.that).map(|p| (p, a)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let asserts =
+            check.assertions.iter().map(|a| engine::compile(&a.that).map(|p| (p, a))).collect::<Result<Vec<_>, _>>()?;
         Ok::<_, (catalog::Pos, String)>((scope, flag, asserts))
     })();
     let (scope, flag, asserts) = match compiled {
@@ -352,7 +335,9 @@ fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, check: &Check)
             match engine::eval(p, &ctx, r, data) {
                 Ok(Value::Bool(true)) => {}
                 Ok(Value::Bool(false)) => problems.push(a.otherwise.clone()),
-                Ok(other) => eval_errors.push(format!("`{}` gave {other:?}, not a bool, for {}", a.that.source.trim(), r.id)),
+                Ok(other) => {
+                    eval_errors.push(format!("`{}` gave {other:?}, not a bool, for {}", a.that.source.trim(), r.id))
+                }
                 Err(e) => eval_errors.push(format!("`{}` failed for {}: {e}", a.that.source.trim(), r.id)),
             }
         }
@@ -406,7 +391,12 @@ fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, check: &Check)
             result.reason = if in_scope == 1 {
                 format!("The {subject} does not comply: {}.{missing}", failing[0].problems.join("; "))
             } else {
-                format!("{} of {} do not comply: {}.{missing}", failing.len(), plural(in_scope, subject), listed(&failing))
+                format!(
+                    "{} of {} do not comply: {}.{missing}",
+                    failing.len(),
+                    plural(in_scope, subject),
+                    listed(&failing)
+                )
             };
         }
         Mode::Any if compliant > 0 => {
@@ -450,11 +440,24 @@ fn composite(c: &Control, ids: Vec<String>, done: &BTreeMap<String, ControlResul
     let (status, reason) = if !fail.is_empty() {
         (Status::Fail, format!("{} of {n} included controls fail: {}.", fail.len(), fail.join(", ")))
     } else if !error.is_empty() {
-        (Status::Error, format!("{} of {n} included controls could not be evaluated: {}.", error.len(), error.join(", ")))
+        (
+            Status::Error,
+            format!("{} of {n} included controls could not be evaluated: {}.", error.len(), error.join(", ")),
+        )
     } else if !manual.is_empty() {
-        (Status::Manual, format!("{} of {n} included controls need a person's answer: {}.", manual.len(), manual.join(", ")))
+        (
+            Status::Manual,
+            format!("{} of {n} included controls need a person's answer: {}.", manual.len(), manual.join(", ")),
+        )
     } else if !excepted.is_empty() {
-        (Status::Excepted, format!("{} of {n} included controls fail only on accepted risks: {}.", excepted.len(), excepted.join(", ")))
+        (
+            Status::Excepted,
+            format!(
+                "{} of {n} included controls fail only on accepted risks: {}.",
+                excepted.len(),
+                excepted.join(", ")
+            ),
+        )
     } else if !pass.is_empty() {
         (Status::Pass, format!("All {} applicable included controls pass.", pass.len()))
     } else {

@@ -64,7 +64,8 @@ pub fn lens(catalog: &Catalog) -> String {
             .map(|(q, m)| question(q, m))
             .collect();
         if !questions.is_empty() {
-            pillars.push(json!({ "id": lens_id(&c.id), "name": format!("{} {}", c.id, c.title), "questions": questions }));
+            pillars
+                .push(json!({ "id": lens_id(&c.id), "name": format!("{} {}", c.id, c.title), "questions": questions }));
         }
     }
     let rest: Vec<Value> = catalog

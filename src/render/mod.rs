@@ -165,10 +165,7 @@ fn summary_row(r: &ControlResult) -> SummaryRow {
 
 pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, results: &Results) -> Report {
     let failing_of = |ids: &[&str]| -> BTreeSet<String> {
-        ids.iter()
-            .filter_map(|id| results.get(id))
-            .flat_map(|r| r.failing.iter().map(|f| f.id.clone()))
-            .collect()
+        ids.iter().filter_map(|id| results.get(id)).flat_map(|r| r.failing.iter().map(|f| f.id.clone())).collect()
     };
     let mut controls = Vec::new();
     // Kinds whose tables are too long to show in full under a control.
@@ -201,11 +198,7 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
             status: r.status.as_str().to_string(),
             reason: r.reason.clone(),
             description: c.description.trim().to_string(),
-            frameworks: c
-                .frameworks
-                .iter()
-                .map(|(k, v)| format!("{}: {}", framework_name(k), v.join(", ")))
-                .collect(),
+            frameworks: c.frameworks.iter().map(|(k, v)| format!("{}: {}", framework_name(k), v.join(", "))).collect(),
             failing: r
                 .failing
                 .iter()
@@ -244,7 +237,16 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
                 evidence: a
                     .evidence
                     .iter()
-                    .map(|f| format!("attestations/{}/{}", a.control, std::path::Path::new(f).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()))
+                    .map(|f| {
+                        format!(
+                            "attestations/{}/{}",
+                            a.control,
+                            std::path::Path::new(f)
+                                .file_name()
+                                .map(|n| n.to_string_lossy().into_owned())
+                                .unwrap_or_default()
+                        )
+                    })
                     .collect(),
             }),
             exceptions: r.exceptions.clone(),
@@ -345,7 +347,12 @@ fn html_badge(text: &str) -> Option<String> {
     ["pass", "fail", "error", "manual", "not_applicable", "excepted"]
         .into_iter()
         .find(|s| status_badge(s) == text.trim())
-        .map(|s| format!(r#"<span class="badge {s}">{}</span>"#, &status_badge(s)[status_badge(s).find(' ').unwrap_or(0) + 1..]))
+        .map(|s| {
+            format!(
+                r#"<span class="badge {s}">{}</span>"#,
+                &status_badge(s)[status_badge(s).find(' ').unwrap_or(0) + 1..]
+            )
+        })
 }
 
 /// The mark on a flagged evidence row in Markdown.

@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use typst::diag::{FileError, FileResult};
 use typst::foundations::{Bytes, Datetime, Duration, Smart};
-use typst_layout::PagedDocument;
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
 use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World, WorldExt};
+use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use super::{RenderError, Report};
@@ -25,9 +25,7 @@ const TEMPLATE: &str = include_str!("../../templates/report.typ");
 fn fonts() -> &'static (LazyHash<FontBook>, Vec<Font>) {
     static FONTS: std::sync::OnceLock<(LazyHash<FontBook>, Vec<Font>)> = std::sync::OnceLock::new();
     FONTS.get_or_init(|| {
-        let fonts: Vec<Font> = typst_assets::fonts()
-            .flat_map(|data| Font::iter(Bytes::new(data)))
-            .collect();
+        let fonts: Vec<Font> = typst_assets::fonts().flat_map(|data| Font::iter(Bytes::new(data))).collect();
         (LazyHash::new(FontBook::from_fonts(&fonts)), fonts)
     })
 }
@@ -38,11 +36,8 @@ fn library() -> &'static LazyHash<Library> {
 }
 
 fn file_id(name: &str) -> FileId {
-    RootedPath::new(
-        VirtualRoot::Project,
-        VirtualPath::new(format!("/{name}")).expect("static file names are valid"),
-    )
-    .intern()
+    RootedPath::new(VirtualRoot::Project, VirtualPath::new(format!("/{name}")).expect("static file names are valid"))
+        .intern()
 }
 
 /// Everything the template may read: itself and a few in-memory files.
@@ -66,18 +61,11 @@ impl World for ReportWorld {
     }
 
     fn source(&self, id: FileId) -> FileResult<Source> {
-        if id == self.main.id() {
-            Ok(self.main.clone())
-        } else {
-            Err(FileError::NotSource)
-        }
+        if id == self.main.id() { Ok(self.main.clone()) } else { Err(FileError::NotSource) }
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {
-        self.files
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| FileError::NotFound(id.vpath().get_without_slash().into()))
+        self.files.get(&id).cloned().ok_or_else(|| FileError::NotFound(id.vpath().get_without_slash().into()))
     }
 
     fn font(&self, index: usize) -> Option<Font> {

@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::snapshot::kinds::{
-    AccountSummary, AcmCertificate, CredentialReportRow, GuardDutyRegion, IamGroup, IamPolicy, IamRole, IamUser,
-    Instance, KmsKey, NetworkAcl, OrganizationMembership, PasswordPolicy, ResourceData, Secret, SecurityContact,
-    SecurityGroup, SgRule, Snapshot as EbsSnapshot, Trail, BlockPublicAccess, Bucket, DbCluster, DbInstance,
-    DbSnapshot, EcrRepository, WebAcl, TaskDefinition, Compliance, SsmDocument, Distribution, ManagedInstance,
-    AnomalyMonitor, BillingAlarm,
+    AccountSummary, AcmCertificate, AnomalyMonitor, BillingAlarm, BlockPublicAccess, Bucket, Compliance,
+    CredentialReportRow, DbCluster, DbInstance, DbSnapshot, Distribution, EcrRepository, GuardDutyRegion, IamGroup,
+    IamPolicy, IamRole, IamUser, Instance, KmsKey, ManagedInstance, NetworkAcl, OrganizationMembership, PasswordPolicy,
+    ResourceData, Secret, SecurityContact, SecurityGroup, SgRule, Snapshot as EbsSnapshot, SsmDocument, TaskDefinition,
+    Trail, WebAcl,
 };
 use crate::snapshot::{GLOBAL, Resource, Snapshot};
 
@@ -92,11 +92,7 @@ fn yes(b: bool) -> String {
 }
 
 fn region_flag(r: &Resource) -> String {
-    if r.region == GLOBAL {
-        String::new()
-    } else {
-        format!(" --region {}", r.region)
-    }
+    if r.region == GLOBAL { String::new() } else { format!(" --region {}", r.region) }
 }
 
 /// Build the table for one kind, flagging rows of the `failing` resource ids.
@@ -114,17 +110,28 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
         IamRole::KIND => ("Roles", vec!["Role name", "Attached policies", "Inline policies", "Last used"]),
         IamPolicy::KIND => ("Customer managed policies", vec!["Policy name", "Attached to", "Allowed actions"]),
         GuardDutyRegion::KIND => ("GuardDuty detectors", vec!["Region", "Detector", "Status"]),
-        AnomalyMonitor::KIND => ("Cost Anomaly Detection monitors", vec!["Monitor", "Type", "Subscriptions with subscribers"]),
+        AnomalyMonitor::KIND => {
+            ("Cost Anomaly Detection monitors", vec!["Monitor", "Type", "Subscriptions with subscribers"])
+        }
         BillingAlarm::KIND => ("CloudWatch billing alarms", vec!["Alarm", "State", "Threshold (USD)", "Actions"]),
-        TaskDefinition::KIND => ("ECS task definitions", vec!["Region", "Task definition", "Container", "Environment variable names"]),
+        TaskDefinition::KIND => {
+            ("ECS task definitions", vec!["Region", "Task definition", "Container", "Environment variable names"])
+        }
         ManagedInstance::KIND => ("Systems Manager managed instances", vec!["Region", "Instance", "Ping status"]),
         Compliance::KIND => ("Systems Manager compliance", vec!["Region", "Resource", "Type", "Status"]),
         SsmDocument::KIND => ("SSM documents owned by the account", vec!["Region", "Document", "Public"]),
-        Distribution::KIND => ("CloudFront distributions", vec!["Distribution", "S3 origin", "Origin access identity", "Origin access control"]),
-        DbInstance::KIND => ("RDS DB instances", vec!["Region", "DB identifier", "Engine", "Cluster", "VPC", "IAM authentication"]),
+        Distribution::KIND => (
+            "CloudFront distributions",
+            vec!["Distribution", "S3 origin", "Origin access identity", "Origin access control"],
+        ),
+        DbInstance::KIND => {
+            ("RDS DB instances", vec!["Region", "DB identifier", "Engine", "Cluster", "VPC", "IAM authentication"])
+        }
         DbCluster::KIND => ("RDS DB clusters", vec!["Region", "DB cluster", "Engine", "IAM authentication"]),
         DbSnapshot::KIND => ("RDS manual snapshots", vec!["Region", "Snapshot", "DB instance", "Public"]),
-        EcrRepository::KIND => ("ECR private repositories", vec!["Region", "Repository", "Scan on push", "Registry scanning"]),
+        EcrRepository::KIND => {
+            ("ECR private repositories", vec!["Region", "Repository", "Scan on push", "Registry scanning"])
+        }
         WebAcl::KIND => ("WAF web ACLs", vec!["Region", "Web ACL", "Scope", "Rules"]),
         BlockPublicAccess::KIND => (
             "Block Public Access settings for this account",
@@ -133,8 +140,18 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
         Bucket::KIND => (
             "S3 buckets",
             vec![
-                "Region", "Bucket", "Block Public Access", "Public policy", "ACL grants", "Encryption", "TLS only",
-                "Versioning", "Logging", "Lifecycle", "Object Lock", "Notifications",
+                "Region",
+                "Bucket",
+                "Block Public Access",
+                "Public policy",
+                "ACL grants",
+                "Encryption",
+                "TLS only",
+                "Versioning",
+                "Logging",
+                "Lifecycle",
+                "Object Lock",
+                "Notifications",
             ],
         ),
         SecurityContact::KIND => ("Security alternate contact (Account settings)", vec!["Contact", "Name", "Title"]),
@@ -155,7 +172,17 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
         ),
         KmsKey::KIND => (
             "KMS keys",
-            vec!["Region", "Aliases", "Key ID", "Status", "Managed by", "Key type", "Key spec", "Key usage", "Rotation"],
+            vec![
+                "Region",
+                "Aliases",
+                "Key ID",
+                "Status",
+                "Managed by",
+                "Key type",
+                "Key spec",
+                "Key usage",
+                "Rotation",
+            ],
         ),
         AcmCertificate::KIND => (
             "ACM certificates",
@@ -163,11 +190,28 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
         ),
         Trail::KIND => (
             "CloudTrail trails",
-            vec!["Trail name", "Logging", "Multi-region", "Log location", "Log file validation", "SSE-KMS", "Last delivered"],
+            vec![
+                "Trail name",
+                "Logging",
+                "Multi-region",
+                "Log location",
+                "Log file validation",
+                "SSE-KMS",
+                "Last delivered",
+            ],
         ),
         SecurityGroup::KIND => (
             "Security group rules",
-            vec!["Region", "Group", "VPC", "Direction", "Protocol", "Ports", "Source / destination", "Open to the Internet"],
+            vec![
+                "Region",
+                "Group",
+                "VPC",
+                "Direction",
+                "Protocol",
+                "Ports",
+                "Source / destination",
+                "Open to the Internet",
+            ],
         ),
         _ => return None,
     };
@@ -192,7 +236,12 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                         },
                     ],
                 ));
-                for (k, label) in [("Users", "IAM users"), ("Groups", "IAM groups"), ("Roles", "IAM roles"), ("MFADevicesInUse", "MFA devices in use")] {
+                for (k, label) in [
+                    ("Users", "IAM users"),
+                    ("Groups", "IAM groups"),
+                    ("Roles", "IAM roles"),
+                    ("MFADevicesInUse", "MFA devices in use"),
+                ] {
                     if let Some(v) = s.summary.get(k) {
                         rows.push((false, vec![label.into(), v.to_string()]));
                     }
@@ -204,24 +253,26 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "Not set".into());
                 let settings = if !p.present {
                     vec![("Custom password policy", "None: IAM's default policy applies".to_string())]
-                } else { vec![
-                    ("Custom password policy", "Yes".to_string()),
-                    ("Minimum length", n(p.minimum_password_length)),
-                    ("Require uppercase", yes(p.require_uppercase_characters)),
-                    ("Require lowercase", yes(p.require_lowercase_characters)),
-                    ("Require numbers", yes(p.require_numbers)),
-                    ("Require symbols", yes(p.require_symbols)),
-                    ("Users may change their password", yes(p.allow_users_to_change_password)),
-                    (
-                        "Password expiry",
-                        match p.max_password_age {
-                            Some(d) if p.expire_passwords => format!("{d} days"),
-                            _ => "Never expire".into(),
-                        },
-                    ),
-                    ("Prevent reuse of last", n(p.password_reuse_prevention)),
-                    ("Expired passwords need an administrator reset", yes(p.hard_expiry)),
-                ] };
+                } else {
+                    vec![
+                        ("Custom password policy", "Yes".to_string()),
+                        ("Minimum length", n(p.minimum_password_length)),
+                        ("Require uppercase", yes(p.require_uppercase_characters)),
+                        ("Require lowercase", yes(p.require_lowercase_characters)),
+                        ("Require numbers", yes(p.require_numbers)),
+                        ("Require symbols", yes(p.require_symbols)),
+                        ("Users may change their password", yes(p.allow_users_to_change_password)),
+                        (
+                            "Password expiry",
+                            match p.max_password_age {
+                                Some(d) if p.expire_passwords => format!("{d} days"),
+                                _ => "Never expire".into(),
+                            },
+                        ),
+                        ("Prevent reuse of last", n(p.password_reuse_prevention)),
+                        ("Expired passwords need an administrator reset", yes(p.hard_expiry)),
+                    ]
+                };
                 for (k, v) in settings {
                     rows.push((flagged, vec![k.into(), v]));
                 }
@@ -238,7 +289,13 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 let defined = if policies.is_empty() { "Not defined" } else { "Defined" };
                 rows.push((
                     flagged,
-                    vec![g.name, g.members.len().to_string(), defined.into(), g.members.join(", "), policies.join(", ")],
+                    vec![
+                        g.name,
+                        g.members.len().to_string(),
+                        defined.into(),
+                        g.members.join(", "),
+                        policies.join(", "),
+                    ],
                 ));
             }
             IamUser::KIND => {
@@ -278,7 +335,9 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 for st in stmts.iter().filter(|s| s["Effect"] == "Allow") {
                     match &st["Action"] {
                         serde_json::Value::String(a) => actions.push(a.clone()),
-                        serde_json::Value::Array(a) => actions.extend(a.iter().filter_map(|v| v.as_str().map(String::from))),
+                        serde_json::Value::Array(a) => {
+                            actions.extend(a.iter().filter_map(|v| v.as_str().map(String::from)))
+                        }
                         _ => {}
                     }
                 }
@@ -290,7 +349,12 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 let on = |b: bool| if b { "On" } else { "Off" }.to_string();
                 rows.push((
                     flagged,
-                    vec![on(x.block_public_acls), on(x.ignore_public_acls), on(x.block_public_policy), on(x.restrict_public_buckets)],
+                    vec![
+                        on(x.block_public_acls),
+                        on(x.ignore_public_acls),
+                        on(x.block_public_policy),
+                        on(x.restrict_public_buckets),
+                    ],
                 ));
             }
             Bucket::KIND => {
@@ -299,10 +363,11 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 cli.insert(format!("aws s3api get-bucket-policy --bucket {}", x.name));
                 cli.insert(format!("aws s3api get-bucket-acl --bucket {}", x.name));
                 let b = &x.public_access_block;
-                let blocked = [b.block_public_acls, b.ignore_public_acls, b.block_public_policy, b.restrict_public_buckets]
-                    .iter()
-                    .filter(|v| **v)
-                    .count();
+                let blocked =
+                    [b.block_public_acls, b.ignore_public_acls, b.block_public_policy, b.restrict_public_buckets]
+                        .iter()
+                        .filter(|v| **v)
+                        .count();
                 let tls = x.policy.as_ref().is_some_and(|p| p.to_string().contains("aws:SecureTransport"));
                 let others = x.acl.iter().filter(|g| Some(&g.grantee) != x.owner_id.as_ref()).count();
                 rows.push((
@@ -327,7 +392,10 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 let Some(Ok(x)) = r.parse::<DbInstance>() else { continue };
                 cli.insert(format!("aws rds describe-db-instances{rf}"));
                 let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-                rows.push((flagged, vec![r.region.clone(), x.identifier, x.engine, dash(x.cluster), dash(x.vpc_id), yes(x.iam_auth)]));
+                rows.push((
+                    flagged,
+                    vec![r.region.clone(), x.identifier, x.engine, dash(x.cluster), dash(x.vpc_id), yes(x.iam_auth)],
+                ));
             }
             DbCluster::KIND => {
                 let Some(Ok(x)) = r.parse::<DbCluster>() else { continue };
@@ -336,8 +404,14 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
             }
             DbSnapshot::KIND => {
                 let Some(Ok(x)) = r.parse::<DbSnapshot>() else { continue };
-                cli.insert(format!("aws rds describe-db-snapshot-attributes --db-snapshot-identifier {}{rf}", x.identifier));
-                rows.push((flagged, vec![r.region.clone(), x.identifier, x.instance.unwrap_or_else(|| "-".into()), yes(x.public)]));
+                cli.insert(format!(
+                    "aws rds describe-db-snapshot-attributes --db-snapshot-identifier {}{rf}",
+                    x.identifier
+                ));
+                rows.push((
+                    flagged,
+                    vec![r.region.clone(), x.identifier, x.instance.unwrap_or_else(|| "-".into()), yes(x.public)],
+                ));
             }
             EcrRepository::KIND => {
                 let Some(Ok(x)) = r.parse::<EcrRepository>() else { continue };
@@ -362,7 +436,10 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
             ManagedInstance::KIND => {
                 let Some(Ok(x)) = r.parse::<ManagedInstance>() else { continue };
                 cli.insert(format!("aws ssm describe-instance-information{rf}"));
-                rows.push((flagged, vec![r.region.clone(), x.instance_id, x.ping_status.unwrap_or_else(|| "-".into())]));
+                rows.push((
+                    flagged,
+                    vec![r.region.clone(), x.instance_id, x.ping_status.unwrap_or_else(|| "-".into())],
+                ));
             }
             Compliance::KIND => {
                 let Some(Ok(x)) = r.parse::<Compliance>() else { continue };
@@ -371,7 +448,10 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
             }
             SsmDocument::KIND => {
                 let Some(Ok(x)) = r.parse::<SsmDocument>() else { continue };
-                cli.insert(format!("aws ssm describe-document-permission --name {} --permission-type Share{rf}", x.name));
+                cli.insert(format!(
+                    "aws ssm describe-document-permission --name {} --permission-type Share{rf}",
+                    x.name
+                ));
                 rows.push((flagged, vec![r.region.clone(), x.name, yes(x.public)]));
             }
             Distribution::KIND => {
@@ -382,7 +462,10 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                     rows.push((flagged, vec![x.id.clone(), "No S3 origin".into(), "-".into(), "-".into()]));
                 }
                 for o in x.s3_origins {
-                    rows.push((flagged, vec![x.id.clone(), o.domain, dash(o.origin_access_identity), dash(o.origin_access_control)]));
+                    rows.push((
+                        flagged,
+                        vec![x.id.clone(), o.domain, dash(o.origin_access_identity), dash(o.origin_access_control)],
+                    ));
                 }
             }
             AnomalyMonitor::KIND => {
@@ -419,7 +502,10 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 let Some(Ok(x)) = r.parse::<SecurityContact>() else { continue };
                 cli.insert("aws account get-alternate-contact --alternate-contact-type SECURITY".into());
                 let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-                rows.push((flagged, vec![if x.present { "Set" } else { "Not set" }.into(), or_dash(x.name), or_dash(x.title)]));
+                rows.push((
+                    flagged,
+                    vec![if x.present { "Set" } else { "Not set" }.into(), or_dash(x.name), or_dash(x.title)],
+                ));
             }
             OrganizationMembership::KIND => {
                 let Some(Ok(x)) = r.parse::<OrganizationMembership>() else { continue };
@@ -438,7 +524,14 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 };
                 rows.push((
                     flagged,
-                    vec![r.region.clone(), x.name, rotation, opt(&x.last_rotated), opt(&x.last_accessed), opt(&x.created)],
+                    vec![
+                        r.region.clone(),
+                        x.name,
+                        rotation,
+                        opt(&x.last_rotated),
+                        opt(&x.last_accessed),
+                        opt(&x.created),
+                    ],
                 ));
             }
             NetworkAcl::KIND => {
@@ -487,7 +580,13 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 cli.insert(format!("aws ec2 describe-snapshots --owner-ids self --restorable-by-user-ids all{rf}"));
                 rows.push((
                     flagged,
-                    vec![r.region.clone(), x.snapshot_id, x.volume_id.unwrap_or_else(|| "-".into()), yes(x.encrypted), yes(x.public)],
+                    vec![
+                        r.region.clone(),
+                        x.snapshot_id,
+                        x.volume_id.unwrap_or_else(|| "-".into()),
+                        yes(x.encrypted),
+                        yes(x.public),
+                    ],
                 ));
             }
             CredentialReportRow::KIND => {
@@ -615,7 +714,19 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 let group = format!("{} ({})", g.group_id, g.name);
                 let vpc = g.vpc_id.clone().unwrap_or_else(|| "-".into());
                 if g.ingress.is_empty() && g.egress.is_empty() {
-                    rows.push((false, vec![r.region.clone(), group.clone(), vpc.clone(), "-".into(), "-".into(), "-".into(), "No rules".into(), "No".into()]));
+                    rows.push((
+                        false,
+                        vec![
+                            r.region.clone(),
+                            group.clone(),
+                            vpc.clone(),
+                            "-".into(),
+                            "-".into(),
+                            "-".into(),
+                            "No rules".into(),
+                            "No".into(),
+                        ],
+                    ));
                 }
                 for (direction, rules) in [("Inbound", &g.ingress), ("Outbound", &g.egress)] {
                     for rule in rules {
@@ -673,7 +784,8 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
         collected,
         widths: (0..columns.len())
             .map(|i| {
-                let longest = rows.iter().map(|(_, c)| c[i].chars().count()).chain([columns[i].len()]).max().unwrap_or(1);
+                let longest =
+                    rows.iter().map(|(_, c)| c[i].chars().count()).chain([columns[i].len()]).max().unwrap_or(1);
                 longest.clamp(4, 36)
             })
             .collect(),
@@ -725,9 +837,5 @@ fn title_case(s: &str) -> String {
 /// Tables for a list of kinds, skipping kinds without a table.
 pub fn tables(snapshot: &Snapshot, kinds: &[String], failing: &BTreeSet<String>) -> Vec<Table> {
     let mut seen = BTreeSet::new();
-    kinds
-        .iter()
-        .filter(|k| seen.insert(k.as_str()))
-        .filter_map(|k| table(snapshot, k, failing))
-        .collect()
+    kinds.iter().filter(|k| seen.insert(k.as_str())).filter_map(|k| table(snapshot, k, failing)).collect()
 }

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey};
 use zip::write::SimpleFileOptions;
 
-pub use verify::{Limits, VerifyError, Verified, verify};
+pub use verify::{Limits, Verified, VerifyError, verify};
 
 /// SSHSIG namespace: a signature made for a pack cannot be replayed as,
 /// say, a git commit signature, and vice versa.
@@ -39,11 +39,6 @@ pub enum SealError {
     Sign(String),
     #[error("cannot build the zip: {0}")]
     Zip(#[from] zip::result::ZipError),
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
 }
 
 /// One file of a pack, by its path inside the zip.
@@ -55,10 +50,7 @@ pub struct PackFile {
 
 impl PackFile {
     pub fn new(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
-        PackFile {
-            name: name.into(),
-            bytes: bytes.into(),
-        }
+        PackFile { name: name.into(), bytes: bytes.into() }
     }
 }
 
@@ -87,10 +79,7 @@ impl Signer {
             key
         };
         if key.algorithm() != Algorithm::Ed25519 {
-            return Err(SealError::KeyAlgorithm {
-                path: shown,
-                algorithm: key.algorithm().to_string(),
-            });
+            return Err(SealError::KeyAlgorithm { path: shown, algorithm: key.algorithm().to_string() });
         }
         Ok(Signer { key })
     }
@@ -136,15 +125,9 @@ pub fn pack_id(manifest_without_pdf: &str) -> String {
 /// `sha256sum` format, sorted by name, two spaces (text mode) as
 /// `sha256sum -c` expects.
 pub fn manifest(files: &[PackFile]) -> String {
-    let mut lines: Vec<(String, String)> = files
-        .iter()
-        .map(|f| (f.name.clone(), sha256_hex(&f.bytes)))
-        .collect();
+    let mut lines: Vec<(String, String)> = files.iter().map(|f| (f.name.clone(), sha256_hex(&f.bytes))).collect();
     lines.sort();
-    lines
-        .into_iter()
-        .map(|(name, hash)| format!("{hash}  {name}\n"))
-        .collect()
+    lines.into_iter().map(|(name, hash)| format!("{hash}  {name}\n")).collect()
 }
 
 /// The zip bytes of a sealed pack: the files, `SHA256SUMS` and its signature.
@@ -180,28 +163,4 @@ pub fn seal(mut files: Vec<PackFile>, signer: &Signer, time: DateTime<Utc>) -> R
         zip.write_all(&f.bytes).map_err(zip::result::ZipError::Io)?;
     }
     Ok(zip.finish()?.into_inner())
-}
-
-/// Write through a temporary file in the same directory and rename it into
-/// place, so a reader never sees half a file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SealError> {
-    let err = |source| SealError::Write {
-        path: path.display().to_string(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    // Temporary files are created private; a pack is meant to be shared.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(err)?;
-    }
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
 }

@@ -18,11 +18,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_entries: 10_000,
-            max_entry_bytes: 1 << 30,
-            max_total_bytes: 4 << 30,
-        }
+        Limits { max_entries: 10_000, max_entry_bytes: 1 << 30, max_total_bytes: 4 << 30 }
     }
 }
 
@@ -148,7 +144,8 @@ pub fn verify<R: Read + Seek>(zip: R, key: &PublicKey, limits: Limits) -> Result
             Some(_) => {}
         }
     }
-    let without_pdf: String = text.lines().filter(|l| !l.ends_with(&format!("  {}", crate::PDF))).map(|l| format!("{l}\n")).collect();
+    let without_pdf: String =
+        text.lines().filter(|l| !l.ends_with(&format!("  {}", crate::PDF))).map(|l| format!("{l}\n")).collect();
     Ok(Verified {
         pack_id: super::pack_id(&without_pdf),
         files: listed,

@@ -105,17 +105,9 @@ pub struct CollectionError {
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("{path}:{line}:{column}: not a valid snapshot: {message}")]
-    Parse {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Parse { path: String, line: usize, column: usize, message: String },
     #[error(
         "{path}: snapshot schema version {found} is newer than this evidence-pack understands ({SCHEMA_VERSION}); upgrade evidence-pack"
     )]
@@ -124,28 +116,22 @@ pub enum SnapshotError {
 
 impl Snapshot {
     pub fn from_json(path: &str, text: &str) -> Result<Self, SnapshotError> {
-        let snapshot: Snapshot =
-            serde_json::from_str(text).map_err(|e| SnapshotError::Parse {
-                path: path.to_string(),
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            })?;
+        let snapshot: Snapshot = serde_json::from_str(text).map_err(|e| SnapshotError::Parse {
+            path: path.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
         if snapshot.schema_version > SCHEMA_VERSION {
-            return Err(SnapshotError::Version {
-                path: path.to_string(),
-                found: snapshot.schema_version,
-            });
+            return Err(SnapshotError::Version { path: path.to_string(), found: snapshot.schema_version });
         }
         Ok(snapshot)
     }
 
     pub fn read(path: &Path) -> Result<Self, SnapshotError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Read {
-            path: shown.clone(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| SnapshotError::Read { path: shown.clone(), source })?;
         Self::from_json(&shown, &text)
     }
 
@@ -164,12 +150,9 @@ impl Snapshot {
         for a in &mut self.accounts {
             a.regions.sort();
         }
-        self.resources.sort_by(|a, b| {
-            (&a.kind, &a.account, &a.region, &a.id).cmp(&(&b.kind, &b.account, &b.region, &b.id))
-        });
-        self.errors.sort_by(|a, b| {
-            (&a.account, &a.region, &a.operation).cmp(&(&b.account, &b.region, &b.operation))
-        });
+        self.resources
+            .sort_by(|a, b| (&a.kind, &a.account, &a.region, &a.id).cmp(&(&b.kind, &b.account, &b.region, &b.id)));
+        self.errors.sort_by(|a, b| (&a.account, &a.region, &a.operation).cmp(&(&b.account, &b.region, &b.operation)));
     }
 
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
@@ -178,32 +161,19 @@ impl Snapshot {
 
     /// Typed view of every resource of one kind, with its metadata.
     pub fn typed<T: ResourceData>(&self) -> Vec<(&Resource, T)> {
-        self.of_kind(T::KIND)
-            .filter_map(|r| serde_json::from_value(r.data.clone()).ok().map(|d| (r, d)))
-            .collect()
+        self.of_kind(T::KIND).filter_map(|r| serde_json::from_value(r.data.clone()).ok().map(|d| (r, d))).collect()
     }
 
-    pub fn errors_for<'a>(
-        &'a self,
-        kinds: &'a BTreeSet<String>,
-    ) -> impl Iterator<Item = &'a CollectionError> + 'a {
-        self.errors
-            .iter()
-            .filter(move |e| e.resource_types.iter().any(|t| kinds.contains(t)))
+    pub fn errors_for<'a>(&'a self, kinds: &'a BTreeSet<String>) -> impl Iterator<Item = &'a CollectionError> + 'a {
+        self.errors.iter().filter(move |e| e.resource_types.iter().any(|t| kinds.contains(t)))
     }
 
     pub fn regions(&self) -> BTreeSet<&str> {
-        self.accounts
-            .iter()
-            .flat_map(|a| a.regions.iter().map(String::as_str))
-            .collect()
+        self.accounts.iter().flat_map(|a| a.regions.iter().map(String::as_str)).collect()
     }
 
     pub fn alias_of(&self, account: &str) -> Option<&str> {
-        self.accounts
-            .iter()
-            .find(|a| a.account_id == account)
-            .and_then(|a| a.alias.as_deref())
+        self.accounts.iter().find(|a| a.account_id == account).and_then(|a| a.alias.as_deref())
     }
 
     /// Merge snapshots taken of several accounts into one (for a pack that

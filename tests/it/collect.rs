@@ -27,7 +27,8 @@ fn certificate(dir: &Path, domain: &str, days: u32) -> (Vec<u8>, Vec<u8>) {
 
 const ADMIN_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 const EC2_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
-const READ_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:Describe*","s3:List*"],"Resource":"*"}]}"#;
+const READ_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:Describe*","s3:List*"],"Resource":"*"}]}"#;
 
 const SCOPED_EC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances","ec2:Describe*"],"Resource":"*"}]}"#;
 const SCOPED_ADMIN: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","ec2:Describe*"],"Resource":"*"}]}"#;
@@ -116,12 +117,27 @@ async fn seed_misconfigured(cfg: &SdkConfig, dir: &Path) {
     iam.create_login_profile().user_name("admin-1").password("Temp-Passw0rd!").send().await.unwrap();
     // A user with permissions of its own (IAM.2).
     iam.create_user().user_name("legacy-deployer").send().await.unwrap();
-    iam.put_user_policy().user_name("legacy-deployer").policy_name("deploy").policy_document(ADMIN_POLICY).send().await.unwrap();
+    iam.put_user_policy()
+        .user_name("legacy-deployer")
+        .policy_name("deploy")
+        .policy_document(ADMIN_POLICY)
+        .send()
+        .await
+        .unwrap();
     // No password policy (IAM.7).
 
     // A customer managed key without rotation (KMS.4).
     let kms = aws_sdk_kms::Client::new(cfg);
-    let key = kms.create_key().description("AD key").key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt).send().await.unwrap().key_metadata.unwrap().key_id;
+    let key = kms
+        .create_key()
+        .description("AD key")
+        .key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
     kms.create_alias().alias_name("alias/seguropatria-ad-kms").target_key_id(&key).send().await.unwrap();
 
     // A certificate that expires in 10 days (ACM.1).
@@ -184,7 +200,11 @@ async fn seed_misconfigured(cfg: &SdkConfig, dir: &Path) {
         .create_web_acl()
         .name("empty-acl")
         .scope(aws_sdk_wafv2::types::Scope::Regional)
-        .default_action(aws_sdk_wafv2::types::DefaultAction::builder().allow(aws_sdk_wafv2::types::AllowAction::builder().build()).build())
+        .default_action(
+            aws_sdk_wafv2::types::DefaultAction::builder()
+                .allow(aws_sdk_wafv2::types::AllowAction::builder().build())
+                .build(),
+        )
         .visibility_config(
             aws_sdk_wafv2::types::VisibilityConfig::builder()
                 .sampled_requests_enabled(false)
@@ -210,7 +230,13 @@ async fn seed_misconfigured(cfg: &SdkConfig, dir: &Path) {
         .unwrap();
     // A secret that never rotates (SecretsManager.1); no GuardDuty
     // (GuardDuty.1), no security contact (Account.1), no organization (Account.2).
-    aws_sdk_secretsmanager::Client::new(cfg).create_secret().name("db-password").secret_string("not-a-real-secret").send().await.unwrap();
+    aws_sdk_secretsmanager::Client::new(cfg)
+        .create_secret()
+        .name("db-password")
+        .secret_string("not-a-real-secret")
+        .send()
+        .await
+        .unwrap();
 }
 
 /// Every S3 protection on (S3.4 to S3.15).
@@ -224,7 +250,9 @@ async fn harden_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
         .bucket(bucket)
         .bucket_logging_status(
             BucketLoggingStatus::builder()
-                .logging_enabled(LoggingEnabled::builder().target_bucket(bucket).target_prefix("access-logs/").build().unwrap())
+                .logging_enabled(
+                    LoggingEnabled::builder().target_bucket(bucket).target_prefix("access-logs/").build().unwrap(),
+                )
                 .build(),
         )
         .send()
@@ -255,7 +283,12 @@ async fn harden_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
         .bucket(bucket)
         .ownership_controls(
             OwnershipControls::builder()
-                .rules(OwnershipControlsRule::builder().object_ownership(ObjectOwnership::BucketOwnerEnforced).build().unwrap())
+                .rules(
+                    OwnershipControlsRule::builder()
+                        .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                        .build()
+                        .unwrap(),
+                )
                 .build()
                 .unwrap(),
         )
@@ -269,7 +302,10 @@ async fn harden_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
                 .rules(
                     ServerSideEncryptionRule::builder()
                         .apply_server_side_encryption_by_default(
-                            ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256).build().unwrap(),
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::Aes256)
+                                .build()
+                                .unwrap(),
                         )
                         .build(),
                 )
@@ -294,7 +330,9 @@ async fn harden_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
                         .id("expire-noncurrent")
                         .status(ExpirationStatus::Enabled)
                         .filter(LifecycleRuleFilter::builder().prefix("").build())
-                        .noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(90).build())
+                        .noncurrent_version_expiration(
+                            NoncurrentVersionExpiration::builder().noncurrent_days(90).build(),
+                        )
                         .build()
                         .unwrap(),
                 )
@@ -316,7 +354,14 @@ async fn task_definition(cfg: &SdkConfig, with_keys: bool) {
     aws_sdk_ecs::Client::new(cfg)
         .register_task_definition()
         .family("patria-api")
-        .container_definitions(ContainerDefinition::builder().name("api").image("patria/api:1").memory(512).set_environment(Some(env)).build())
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("api")
+                .image("patria/api:1")
+                .memory(512)
+                .set_environment(Some(env))
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -344,7 +389,12 @@ async fn mysql(rds: &aws_sdk_rds::Client, iam_auth: bool) {
         .send()
         .await
         .unwrap();
-    rds.create_db_snapshot().db_instance_identifier("patria-db").db_snapshot_identifier("patria-db-manual").send().await.unwrap();
+    rds.create_db_snapshot()
+        .db_instance_identifier("patria-db")
+        .db_snapshot_identifier("patria-db-manual")
+        .send()
+        .await
+        .unwrap();
 }
 
 async fn snapshot(ec2: &aws_sdk_ec2::Client) -> String {
@@ -359,8 +409,23 @@ async fn seed_well_configured(cfg: &SdkConfig, dir: &Path) {
     // Every user has MFA, and the console user too (IAM.5, IAM.19).
     iam.create_login_profile().user_name("admin-1").password("Temp-Passw0rd!").send().await.unwrap();
     for u in ["ec2-admin-1", "ec2-admin-2", "admin-1", "admin-2", "admin-3", "admin-4", "auditor"] {
-        let serial = iam.create_virtual_mfa_device().virtual_mfa_device_name(u).send().await.unwrap().virtual_mfa_device.unwrap().serial_number;
-        iam.enable_mfa_device().user_name(u).serial_number(serial).authentication_code1("123456").authentication_code2("654321").send().await.unwrap();
+        let serial = iam
+            .create_virtual_mfa_device()
+            .virtual_mfa_device_name(u)
+            .send()
+            .await
+            .unwrap()
+            .virtual_mfa_device
+            .unwrap()
+            .serial_number;
+        iam.enable_mfa_device()
+            .user_name(u)
+            .serial_number(serial)
+            .authentication_code1("123456")
+            .authentication_code2("654321")
+            .send()
+            .await
+            .unwrap();
     }
     // A support role (IAM.18); AWS managed policies exist in moto only with
     // MOTO_IAM_LOAD_MANAGED_POLICIES=true.
@@ -370,7 +435,12 @@ async fn seed_well_configured(cfg: &SdkConfig, dir: &Path) {
         .send()
         .await
         .unwrap();
-    iam.attach_role_policy().role_name("aws-support").policy_arn("arn:aws:iam::aws:policy/AWSSupportAccess").send().await.unwrap();
+    iam.attach_role_policy()
+        .role_name("aws-support")
+        .policy_arn("arn:aws:iam::aws:policy/AWSSupportAccess")
+        .send()
+        .await
+        .unwrap();
     iam.update_account_password_policy()
         .minimum_password_length(14)
         .require_symbols(true)
@@ -384,7 +454,15 @@ async fn seed_well_configured(cfg: &SdkConfig, dir: &Path) {
         .unwrap();
 
     let kms = aws_sdk_kms::Client::new(cfg);
-    let key = kms.create_key().description("AD key").key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt).send().await.unwrap().key_metadata.unwrap();
+    let key = kms
+        .create_key()
+        .description("AD key")
+        .key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     kms.create_alias().alias_name("alias/seguropatria-ad-kms").target_key_id(&key.key_id).send().await.unwrap();
     kms.enable_key_rotation().key_id(&key.key_id).send().await.unwrap();
     // An asymmetric key cannot rotate and is out of KMS.4's scope.
@@ -448,7 +526,9 @@ async fn seed_well_configured(cfg: &SdkConfig, dir: &Path) {
     aws_sdk_ecr::Client::new(cfg)
         .create_repository()
         .repository_name("patria/api")
-        .image_scanning_configuration(aws_sdk_ecr::types::ImageScanningConfiguration::builder().scan_on_push(true).build())
+        .image_scanning_configuration(
+            aws_sdk_ecr::types::ImageScanningConfiguration::builder().scan_on_push(true).build(),
+        )
         .send()
         .await
         .unwrap();
@@ -469,10 +549,20 @@ async fn seed_well_configured(cfg: &SdkConfig, dir: &Path) {
     for g in default.security_groups() {
         let id = g.group_id().unwrap();
         if !g.ip_permissions().is_empty() {
-            ec2.revoke_security_group_ingress().group_id(id).set_ip_permissions(Some(g.ip_permissions().to_vec())).send().await.unwrap();
+            ec2.revoke_security_group_ingress()
+                .group_id(id)
+                .set_ip_permissions(Some(g.ip_permissions().to_vec()))
+                .send()
+                .await
+                .unwrap();
         }
         if !g.ip_permissions_egress().is_empty() {
-            ec2.revoke_security_group_egress().group_id(id).set_ip_permissions(Some(g.ip_permissions_egress().to_vec())).send().await.unwrap();
+            ec2.revoke_security_group_egress()
+                .group_id(id)
+                .set_ip_permissions(Some(g.ip_permissions_egress().to_vec()))
+                .send()
+                .await
+                .unwrap();
         }
     }
 }
@@ -517,7 +607,12 @@ async fn misconfigured_account_fails_each_control() {
     assert_eq!(out.status.code(), Some(3), "exit code for failed controls");
     let s = statuses(&results);
     for id in ["S3.2", "S3.3", "S3.5", "S3.6", "S3.8", "S3.9", "S3.12", "S3.13", "S3.15", "SO7", "TA.S3Permissions"] {
-        assert_eq!(s[id], "fail", "{id}: {:#}", results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap());
+        assert_eq!(
+            s[id],
+            "fail",
+            "{id}: {:#}",
+            results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()
+        );
     }
     // moto's answers to GetBucketVersioning, and to GetBucketNotification-
     // Configuration for a bucket without notifications, do not parse (see
@@ -528,13 +623,62 @@ async fn misconfigured_account_fails_each_control() {
     }
     s3_account_block(&s["S3.1"], "fail");
     for id in [
-        "IAM.2", "IAM.7", "IAM.9", "KMS.4", "ACM.1", "CloudTrail.1", "CloudTrail.2", "CloudTrail.4", "EC2.2", "EC2.13",
-        "EC2.14", "EC2.19", "SEC-002", "IAM.1", "IAM.5", "IAM.6", "IAM.10", "IAM.11", "IAM.12", "IAM.13", "IAM.14",
-        "IAM.15", "IAM.16", "IAM.17", "IAM.18", "IAM.19", "IAM.21", "KMS.2", "CloudTrail.3", "SO2", "SO8",
-        "EC2.1", "EC2.18", "EC2.21", "GuardDuty.1", "Account.1", "Account.2", "SecretsManager.1", "SO1", "SO4", "SO5",
-        "RDS.1", "RDS.10", "ECR.1", "WAF.10", "SO6", "TA.RDSPublic", "ECS.8", "SSM.4",
+        "IAM.2",
+        "IAM.7",
+        "IAM.9",
+        "KMS.4",
+        "ACM.1",
+        "CloudTrail.1",
+        "CloudTrail.2",
+        "CloudTrail.4",
+        "EC2.2",
+        "EC2.13",
+        "EC2.14",
+        "EC2.19",
+        "SEC-002",
+        "IAM.1",
+        "IAM.5",
+        "IAM.6",
+        "IAM.10",
+        "IAM.11",
+        "IAM.12",
+        "IAM.13",
+        "IAM.14",
+        "IAM.15",
+        "IAM.16",
+        "IAM.17",
+        "IAM.18",
+        "IAM.19",
+        "IAM.21",
+        "KMS.2",
+        "CloudTrail.3",
+        "SO2",
+        "SO8",
+        "EC2.1",
+        "EC2.18",
+        "EC2.21",
+        "GuardDuty.1",
+        "Account.1",
+        "Account.2",
+        "SecretsManager.1",
+        "SO1",
+        "SO4",
+        "SO5",
+        "RDS.1",
+        "RDS.10",
+        "ECR.1",
+        "WAF.10",
+        "SO6",
+        "TA.RDSPublic",
+        "ECS.8",
+        "SSM.4",
     ] {
-        assert_eq!(s[id], "fail", "{id}: {:#}", results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap());
+        assert_eq!(
+            s[id],
+            "fail",
+            "{id}: {:#}",
+            results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()
+        );
     }
     // moto has no way to create root access keys: IAM.4 can only pass here
     // (its failing case is evaluated over a snapshot in `report.rs`).
@@ -543,7 +687,8 @@ async fn misconfigured_account_fails_each_control() {
     let iam2 = results["controls"].as_array().unwrap().iter().find(|c| c["id"] == "IAM.2").unwrap();
     assert_eq!(iam2["failing"][0]["name"], "legacy-deployer");
     let snapshot = harness::json(&dir.path().join("snapshot.json"));
-    let groups: Vec<_> = snapshot["resources"].as_array().unwrap().iter().filter(|r| r["type"] == "iam.group").collect();
+    let groups: Vec<_> =
+        snapshot["resources"].as_array().unwrap().iter().filter(|r| r["type"] == "iam.group").collect();
     assert_eq!(groups.len(), 3);
     let admin = groups.iter().find(|g| g["data"]["name"] == "Administrador").unwrap();
     assert_eq!(admin["data"]["members"].as_array().unwrap().len(), 4);
@@ -578,7 +723,12 @@ async fn well_configured_account_passes_each_control() {
     let (_, results) = run_pack(&moto, dir.path());
     let s = statuses(&results);
     for id in ["S3.2", "S3.3", "S3.4", "S3.5", "S3.6", "S3.8", "S3.9", "S3.11", "S3.12", "S3.13", "S3.15"] {
-        assert_eq!(s[id], "pass", "{id}: {:#}", results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap());
+        assert_eq!(
+            s[id],
+            "pass",
+            "{id}: {:#}",
+            results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()
+        );
     }
     // moto's GetBucketVersioning does not parse (see harness::settle_bucket):
     // the versioning controls cannot see it, and say so.
@@ -586,12 +736,53 @@ async fn well_configured_account_passes_each_control() {
     assert!(control(&results, "S3.14")["reason"].as_str().unwrap().contains("s3:GetBucketVersioning"));
     s3_account_block(&s["S3.1"], "pass");
     for id in [
-        "IAM.2", "IAM.4", "IAM.7", "KMS.4", "ACM.1", "CloudTrail.1", "CloudTrail.2", "CloudTrail.4", "EC2.2", "EC2.13",
-        "EC2.14", "EC2.19", "IAM.1", "IAM.3", "IAM.5", "IAM.8", "IAM.10", "IAM.11", "IAM.12", "IAM.13", "IAM.14",
-        "IAM.15", "IAM.16", "IAM.17", "IAM.18", "IAM.19", "IAM.21", "IAM.22", "KMS.2", "CloudTrail.3",
-        "EC2.18", "EC2.21", "GuardDuty.1", "Account.1", "Account.2", "RDS.1", "RDS.10", "ECR.1", "ECS.8", "SSM.4",
+        "IAM.2",
+        "IAM.4",
+        "IAM.7",
+        "KMS.4",
+        "ACM.1",
+        "CloudTrail.1",
+        "CloudTrail.2",
+        "CloudTrail.4",
+        "EC2.2",
+        "EC2.13",
+        "EC2.14",
+        "EC2.19",
+        "IAM.1",
+        "IAM.3",
+        "IAM.5",
+        "IAM.8",
+        "IAM.10",
+        "IAM.11",
+        "IAM.12",
+        "IAM.13",
+        "IAM.14",
+        "IAM.15",
+        "IAM.16",
+        "IAM.17",
+        "IAM.18",
+        "IAM.19",
+        "IAM.21",
+        "IAM.22",
+        "KMS.2",
+        "CloudTrail.3",
+        "EC2.18",
+        "EC2.21",
+        "GuardDuty.1",
+        "Account.1",
+        "Account.2",
+        "RDS.1",
+        "RDS.10",
+        "ECR.1",
+        "ECS.8",
+        "SSM.4",
     ] {
-        assert_eq!(s[id], "pass", "{id}: {:#}", results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap());
+        assert_eq!(
+            s[id],
+            "pass",
+            "{id}: {:#}",
+            results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()
+        );
     }
     // moto cannot give the root user MFA (IAM.9 passes over a snapshot in `report.rs`).
     assert_eq!(s["IAM.9"], "fail");
@@ -649,7 +840,16 @@ async fn regenerate_example() {
     seed_groups(&cfg, false).await;
     aws_sdk_iam::Client::new(&cfg).create_account_alias().account_alias("seguros-patria-prod").send().await.unwrap();
     let kms = aws_sdk_kms::Client::new(&cfg);
-    let key = kms.create_key().description("Directory Service key").key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt).send().await.unwrap().key_metadata.unwrap().key_id;
+    let key = kms
+        .create_key()
+        .description("Directory Service key")
+        .key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
     kms.create_alias().alias_name("alias/seguropatria-ad-kms").target_key_id(&key).send().await.unwrap();
     let (cert, pk) = certificate(dir.path(), "patria.plus", 20);
     let east2 = cfg.to_builder().region(aws_config::Region::new("us-east-2")).build();
@@ -663,10 +863,25 @@ async fn regenerate_example() {
     trail(&cfg, "management-events", true, false, None, true).await;
     harness::settle_bucket(&aws_sdk_s3::Client::new(&cfg), "aws-cloudtrail-logs-management-events").await;
     let ec2 = aws_sdk_ec2::Client::new(&cfg);
-    let admin = ec2.create_security_group().group_name("AdministracionEC2").description("SSH from the corporate network").send().await.unwrap().group_id.unwrap();
+    let admin = ec2
+        .create_security_group()
+        .group_name("AdministracionEC2")
+        .description("SSH from the corporate network")
+        .send()
+        .await
+        .unwrap()
+        .group_id
+        .unwrap();
     ec2.authorize_security_group_ingress()
         .group_id(admin)
-        .ip_permissions(IpPermission::builder().ip_protocol("tcp").from_port(22).to_port(22).ip_ranges(IpRange::builder().cidr_ip("10.20.0.0/16").description("corporate VPN").build()).build())
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(22)
+                .to_port(22)
+                .ip_ranges(IpRange::builder().cidr_ip("10.20.0.0/16").description("corporate VPN").build())
+                .build(),
+        )
         .send()
         .await
         .unwrap();

@@ -125,7 +125,11 @@ pub fn keypair(dir: &Path) -> (PathBuf, PathBuf) {
 
 pub fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("run evidence-pack");
-    eprintln!("--- stdout\n{}--- stderr\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    eprintln!(
+        "--- stdout\n{}--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 

@@ -26,7 +26,13 @@ fn attestations_answer_manual_controls_and_travel_in_the_pack() {
     .unwrap();
     let (key, public) = keypair(dir.path());
     let zip = dir.path().join("pack.zip");
-    run(Command::new(BIN).args(["pack", EXAMPLE, "--attestations"]).arg(dir.path().join("attestations.yaml")).arg("--key").arg(&key).arg("-o").arg(&zip));
+    run(Command::new(BIN)
+        .args(["pack", EXAMPLE, "--attestations"])
+        .arg(dir.path().join("attestations.yaml"))
+        .arg("--key")
+        .arg(&key)
+        .arg("-o")
+        .arg(&zip));
     let r = results(&zip);
     let s = statuses(&r);
     assert_eq!(s["SO1.Q1"], "pass");
@@ -75,7 +81,8 @@ fn lens_export_follows_the_well_architected_format() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(Command::new(BIN).current_dir(dir.path()).args(["lens", "-o", "lens.json"]));
     assert_eq!(out.status.code(), Some(0));
-    let lens: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("lens.json")).unwrap()).unwrap();
+    let lens: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("lens.json")).unwrap()).unwrap();
     assert_eq!(lens["schemaVersion"], "2021-11-01");
     let pillars = lens["pillars"].as_array().unwrap();
     let so3 = pillars.iter().find(|p| p["id"] == "so3").expect("an SO 3 pillar");
@@ -83,7 +90,10 @@ fn lens_export_follows_the_well_architected_format() {
     assert_eq!(q["id"], "so3_q1");
     assert_eq!(q["title"], "Are access keys for the root user in use?");
     assert_eq!(q["choices"][0]["id"], "so_3_1_1");
-    assert_eq!(q["choices"][0]["improvementPlan"]["displayText"], "Remove all access keys associated with the root user.");
+    assert_eq!(
+        q["choices"][0]["improvementPlan"]["displayText"],
+        "Remove all access keys associated with the root user."
+    );
     assert_eq!(q["riskRules"][1], serde_json::json!({"condition": "default", "risk": "HIGH_RISK"}));
 }
 

@@ -5,8 +5,8 @@
 mod harness;
 
 mod catalog;
-mod pdf;
 mod collect;
 mod inputs;
+mod pdf;
 mod report;
 mod seal;

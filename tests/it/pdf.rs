@@ -13,7 +13,11 @@ fn demo_pack(dir: &Path) -> std::path::PathBuf {
 }
 
 fn tool(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(args[0]).args(&args[1..]).current_dir(dir).output().unwrap_or_else(|e| panic!("{}: {e} (install poppler-utils)", args[0]));
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (install poppler-utils)", args[0]));
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -36,7 +40,11 @@ fn pdf_has_pages_attachments_and_the_results() {
     assert!(attached.contains("snapshot.json") && attached.contains("results.json"), "{attached}");
     std::fs::create_dir(dir.path().join("detached")).unwrap();
     tool(dir.path(), &["pdfdetach", "-saveall", "-o", "detached", "report.pdf"]);
-    assert_eq!(std::fs::read(dir.path().join("detached/results.json")).unwrap(), entry(&zip, "results.json"), "the PDF carries the pack's results");
+    assert_eq!(
+        std::fs::read(dir.path().join("detached/results.json")).unwrap(),
+        entry(&zip, "results.json"),
+        "the PDF carries the pack's results"
+    );
 
     let text = tool(dir.path(), &["pdftotext", "-layout", "report.pdf", "-"]);
     for c in results["controls"].as_array().unwrap() {

@@ -193,7 +193,10 @@ fn states_moto_cannot_produce() {
     managed.resources.push(m);
     assert_eq!(status(&managed, "SSM.1"), "pass");
     let patch = |st: &str| {
-        with_resource("ssm.compliance", serde_json::json!({"resource_id": "i-0managed", "compliance_type": "Patch", "status": st}))
+        with_resource(
+            "ssm.compliance",
+            serde_json::json!({"resource_id": "i-0managed", "compliance_type": "Patch", "status": st}),
+        )
     };
     assert_eq!(status(&patch("NON_COMPLIANT"), "SSM.2"), "fail");
     assert_eq!(status(&patch("COMPLIANT"), "SSM.2"), "pass");
@@ -267,7 +270,8 @@ fn remaining_pass_and_fail_cases() {
         "rotation_enabled": false, "rotation_days": null, "rotation_schedule": null, "last_rotated": null,
         "last_accessed": "2026-01-05T00:00:00Z", "next_rotation": null, "created": "2025-12-01T00:00:00Z"});
     assert_eq!(status("secretsmanager.secret", secret, "SecretsManager.3"), "fail");
-    let vpc_instance = serde_json::json!({"instance_id": "i-1", "vpc_id": "vpc-1", "state": "running", "instance_profile": null});
+    let vpc_instance =
+        serde_json::json!({"instance_id": "i-1", "vpc_id": "vpc-1", "state": "running", "instance_profile": null});
     assert_eq!(status("ec2.instance", vpc_instance, "EC2.29"), "pass");
 
     // IAM.20 reads the root user's row of the credential report; the

@@ -33,7 +33,12 @@ fn auditor_checks_with_standard_tools() {
     let x = dir.path().join("x");
     let sh = |script: &str| {
         let out = Command::new("bash").arg("-ec").arg(script).current_dir(dir.path()).output().unwrap();
-        assert!(out.status.success(), "{script}\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{script}\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).to_string()
     };
     sh(&format!("unzip -q {} -d {}", zip.display(), x.display()));
@@ -85,7 +90,13 @@ fn tampered_packs_fail_verify_and_name_the_file() {
     let cases: Vec<(&str, Box<dyn Fn(&str, Vec<u8>) -> Option<Vec<u8>>>, Option<(&str, &[u8])>, &str)> = vec![
         (
             "edited results",
-            Box::new(|n, b| Some(if n == "results.json" { String::from_utf8(b).unwrap().replace("\"fail\"", "\"pass\"").into_bytes() } else { b })),
+            Box::new(|n, b| {
+                Some(if n == "results.json" {
+                    String::from_utf8(b).unwrap().replace("\"fail\"", "\"pass\"").into_bytes()
+                } else {
+                    b
+                })
+            }),
             None,
             "results.json",
         ),
@@ -93,7 +104,13 @@ fn tampered_packs_fail_verify_and_name_the_file() {
         ("extra file", Box::new(|_, b| Some(b)), Some(("extra.txt", b"hello")), "extra.txt"),
         (
             "edited manifest",
-            Box::new(|n, b| Some(if n == "SHA256SUMS" { [b, b"0000000000000000000000000000000000000000000000000000000000000000  x\n".to_vec()].concat() } else { b })),
+            Box::new(|n, b| {
+                Some(if n == "SHA256SUMS" {
+                    [b, b"0000000000000000000000000000000000000000000000000000000000000000  x\n".to_vec()].concat()
+                } else {
+                    b
+                })
+            }),
             None,
             "SHA256SUMS",
         ),
