@@ -21,16 +21,16 @@ pub mod cap {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FsError {
-    #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    #[error("cannot read {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
     #[error("refusing to read {path}: it is {what}, not a regular file")]
     NotRegular { path: String, what: &'static str },
     #[error("refusing to read {path}: it is {size} bytes, over the limit of {limit} bytes")]
     TooLarge { path: String, size: u64, limit: u64 },
     #[error("refusing to write {path}: it is {what}, and only a regular file is replaced")]
     NotReplaceable { path: String, what: &'static str },
-    #[error("cannot write {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    #[error("cannot write {path}: {cause}")]
+    Write { path: String, cause: std::io::Error },
     #[error("refusing path '{path}': {why}")]
     Unconfined { path: String, why: String },
 }
@@ -71,7 +71,7 @@ pub enum Links {
 /// swapped between the check and the read.
 pub fn read_regular(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, FsError> {
     let shown = path.display().to_string();
-    let read_err = |source| FsError::Read { path: shown.clone(), source };
+    let read_err = |cause| FsError::Read { path: shown.clone(), cause };
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -114,7 +114,7 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String, FsError> {
     let bytes = read_regular(path, limit, Links::Follow)?;
     String::from_utf8(bytes).map_err(|e| FsError::Read {
         path: path.display().to_string(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 text ({e})")),
+        cause: std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 text ({e})")),
     })
 }
 
@@ -148,9 +148,8 @@ pub fn confined(base: &Path, relative: &str) -> Result<PathBuf, FsError> {
             return Err(refuse("it goes through a symbolic link; copy the file into the folder instead"));
         }
     }
-    let canon_base =
-        base.canonicalize().map_err(|source| FsError::Read { path: base.display().to_string(), source })?;
-    let canon = path.canonicalize().map_err(|source| FsError::Read { path: path.display().to_string(), source })?;
+    let canon_base = base.canonicalize().map_err(|cause| FsError::Read { path: base.display().to_string(), cause })?;
+    let canon = path.canonicalize().map_err(|cause| FsError::Read { path: path.display().to_string(), cause })?;
     if !canon.starts_with(&canon_base) {
         return Err(refuse("it resolves outside its folder"));
     }
@@ -164,7 +163,7 @@ pub fn confined(base: &Path, relative: &str) -> Result<PathBuf, FsError> {
 /// shared.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
     let shown = path.display().to_string();
-    let err = |source| FsError::Write { path: shown.clone(), source };
+    let err = |cause| FsError::Write { path: shown.clone(), cause };
     let existing = match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_file() => Some(m.permissions()),
         Ok(m) => return Err(FsError::NotReplaceable { path: shown, what: file_type_name(m.file_type()) }),

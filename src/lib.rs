@@ -10,6 +10,7 @@ pub mod fs;
 pub mod render;
 pub mod seal;
 pub mod snapshot;
+pub mod text;
 
 use evaluate::{Catalog, Inputs, Results};
 use seal::{PackFile, SealError, Signer};

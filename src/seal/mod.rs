@@ -5,6 +5,7 @@
 //! `unzip`, `sha256sum -c SHA256SUMS`, and
 //! `ssh-keygen -Y verify -n evidence-pack -f allowed_signers -I <id> -s SHA256SUMS.sig < SHA256SUMS`.
 
+pub mod name;
 mod verify;
 
 use std::io::{Cursor, Write};
