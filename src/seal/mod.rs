@@ -38,6 +38,8 @@ pub enum SealError {
     KeyEncrypted { path: String },
     #[error("cannot sign the manifest: {0}")]
     Sign(String),
+    #[error("refusing to pack '{name}': {why}")]
+    Name { name: String, why: &'static str },
     #[error("cannot build the zip: {0}")]
     Zip(#[from] zip::result::ZipError),
 }
@@ -135,12 +137,17 @@ pub fn manifest(files: &[PackFile]) -> String {
 /// Entries are sorted, stamped with `time` (from the snapshot) and given
 /// fixed permissions, so the same inputs give the same bytes.
 pub fn seal(mut files: Vec<PackFile>, signer: &Signer, time: DateTime<Utc>) -> Result<Vec<u8>, SealError> {
+    // Checked before signing: a name verify would refuse never gets into
+    // a signed manifest.
+    for f in &files {
+        if let Some(why) = name::problem(&f.name) {
+            return Err(SealError::Name { name: crate::text::terminal(&f.name).into_owned(), why });
+        }
+    }
     let sums = manifest(&files);
     let sig = signer.sign(sums.as_bytes())?;
     files.push(PackFile::new(MANIFEST, sums));
     files.push(PackFile::new(SIGNATURE, sig));
-    files.sort_by(|a, b| a.name.cmp(&b.name));
-
     // Zip times have no zone and start in 1980; the snapshot's UTC time is
     // clamped into that range.
     let stamp = zip::DateTime::from_date_and_time(
@@ -152,6 +159,13 @@ pub fn seal(mut files: Vec<PackFile>, signer: &Signer, time: DateTime<Utc>) -> R
         time.second() as u8,
     )
     .unwrap_or_default();
+    assemble(files, stamp)
+}
+
+/// The zip of `files` exactly as `seal` lays it out; `verify --reseal`
+/// rebuilds a pack with it to compare bytes.
+pub(crate) fn assemble(mut files: Vec<PackFile>, stamp: zip::DateTime) -> Result<Vec<u8>, SealError> {
+    files.sort_by(|a, b| a.name.cmp(&b.name));
     let options = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .compression_level(Some(6))

@@ -154,3 +154,30 @@ fn bad_key_is_a_clear_error_and_writes_nothing() {
     assert!(!zip.exists());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
 }
+
+#[cfg(unix)]
+#[test]
+fn output_replaces_only_regular_files_and_keeps_their_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let demo = |out: &Path| run(Command::new(BIN).current_dir(dir.path()).arg("demo").arg("-o").arg(out));
+
+    let out = demo(Path::new("/dev/null"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only a regular file is replaced"));
+
+    let link = dir.path().join("link.zip");
+    std::os::unix::fs::symlink(dir.path().join("elsewhere.zip"), &link).unwrap();
+    assert_eq!(demo(&link).status.code(), Some(1));
+    assert!(!dir.path().join("elsewhere.zip").exists(), "a link's target was written");
+
+    let private = dir.path().join("private.zip");
+    std::fs::write(&private, b"old").unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(demo(&private).status.code(), Some(0));
+    assert_eq!(std::fs::metadata(&private).unwrap().permissions().mode() & 0o777, 0o600);
+
+    let fresh = dir.path().join("fresh.zip");
+    assert_eq!(demo(&fresh).status.code(), Some(0));
+    assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o644);
+}
