@@ -1,21 +1,105 @@
 //! What people add to the automated evidence: answers to manual controls
 //! (`attestations.yaml`) and accepted risks (`exceptions.yaml`).
+//!
+//! Both files come from people, so nothing in them is trusted: control ids
+//! go into pack member names and onto the terminal and get a strict
+//! character set, they must name controls of the catalog, and evidence
+//! files are read only from inside the attestations file's own folder.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use cel::{Context, Program, Value};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
 
-use super::catalog::{Located, Manual, Risk, from_yaml};
+use super::catalog::{Catalog, Kind, Located, Manual, Pos, Risk, from_yaml};
+use super::{Inputs, Results, Status};
+use crate::fs::{self, FsError, Links, cap};
+use crate::text::terminal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Read(#[from] FsError),
     #[error(transparent)]
     Invalid(#[from] Located),
+}
+
+/// Longest control id an input may name.
+pub const MAX_ID: usize = 64;
+
+/// Why `id` cannot name a control in an input, or `None` when it can.
+pub fn id_problem(id: &str) -> Option<&'static str> {
+    let mut chars = id.chars();
+    match chars.next() {
+        None => return Some("it is empty"),
+        Some(c) if !c.is_ascii_alphanumeric() => return Some("it must start with a letter or a digit"),
+        Some(_) => {}
+    }
+    if !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        return Some("it may contain only the letters A-Z and a-z, digits, '.', '_' and '-'");
+    }
+    if id.len() > MAX_ID {
+        return Some("it is longer than 64 characters");
+    }
+    None
+}
+
+/// Input text quoted in a message: as written, unless it holds control
+/// characters or bidi overrides, which could forge lines or reorder text on
+/// a terminal.
+fn shown(s: &str) -> Cow<'_, str> {
+    if s.chars().any(crate::text::is_unsafe) { terminal(s) } else { Cow::Borrowed(s) }
+}
+
+const ID_HINT: &str = "write the control's id exactly as the catalog has it (such as SO1.Q1 or EC2.14)";
+const EVIDENCE_HINT: &str = "list each evidence file by a path relative to the folder of the attestations file, and keep it there as a regular file (not a link, a device or a pipe)";
+
+fn located(path: &str, pos: Pos, message: String, hint: &str) -> Located {
+    Located {
+        path: if path.is_empty() { "(inputs)".into() } else { path.to_string() },
+        line: pos.line,
+        column: pos.column,
+        message,
+        hint: hint.to_string(),
+    }
+}
+
+/// The name an evidence file gets inside the pack, refused when a pack
+/// could not hold it as written.
+fn member_name(control: &str, evidence: &str) -> Result<String, String> {
+    let file = Path::new(evidence).file_name().and_then(|n| n.to_str()).ok_or("it names no file")?;
+    let name = format!("attestations/{control}/{file}");
+    match crate::seal::name::problem(&name) {
+        Some(why) => Err(format!("it would be packed as '{}', which a pack cannot hold: {why}", shown(&name))),
+        None => Ok(name),
+    }
+}
+
+/// Where a file read as `path` keeps what it names.
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// What the catalog offers for `kind`, for hints.
+fn ids_of(catalog: &Catalog, manual: bool) -> String {
+    let ids: Vec<&str> = catalog
+        .controls
+        .iter()
+        .filter(|c| match c.kind {
+            Kind::Manual(_) => manual,
+            Kind::Check(_) => !manual,
+            Kind::Composite(_) => false,
+        })
+        .map(|c| c.id.as_str())
+        .collect();
+    if ids.len() > 12 { format!("{}, …", ids[..12].join(", ")) } else { ids.join(", ") }
 }
 
 /// One answer to a manual control.
@@ -35,15 +119,45 @@ pub struct Attestation {
     pub evidence: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// [`Attestation`] as written, with positions for messages.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawAttestations {
+    attestations: Vec<RawAttestation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAttestation {
+    control: Spanned<String>,
+    answer: Vec<String>,
+    by: String,
+    date: NaiveDate,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    evidence: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct AttestationSpots {
+    control: Pos,
+    evidence: Vec<Pos>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Attestations {
     pub attestations: Vec<Attestation>,
-    /// Where the file was read from, to find evidence files.
-    #[serde(skip)]
+    /// The folder evidence files are read from: the attestations file's own.
     pub base: PathBuf,
-    #[serde(skip)]
+    /// The file exactly as read; packed as `attestations.yaml`.
     pub source: String,
+    /// The file's name as messages show it.
+    pub path: String,
+    spots: Vec<AttestationSpots>,
+    /// Evidence files by member name, read once at load, so what is packed
+    /// is exactly what was checked.
+    files: BTreeMap<String, Vec<u8>>,
 }
 
 /// An accepted risk: failures of `control` on matching resources show as
@@ -59,69 +173,341 @@ pub struct Exception {
     pub expires: NaiveDate,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Exceptions {
-    pub exceptions: Vec<Exception>,
-    #[serde(skip)]
-    pub source: String,
+struct RawExceptions {
+    exceptions: Vec<RawException>,
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(path: &Path, what: &str) -> Result<(T, String), InputError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| InputError::Read { path: shown.clone(), source })?;
-    let value = from_yaml(&shown, &text, &format!("see the README's section on {what} for the fields"))?;
-    Ok((value, text))
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawException {
+    control: Spanned<String>,
+    resources: Vec<Spanned<String>>,
+    justification: String,
+    approver: String,
+    expires: NaiveDate,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Exceptions {
+    pub exceptions: Vec<Exception>,
+    /// The file exactly as read; packed as `exceptions.yaml`.
+    pub source: String,
+    /// The file's name as messages show it.
+    pub path: String,
+    /// Where each exception's `control` stands.
+    spots: Vec<Pos>,
+}
+
+const NOWHERE: Pos = Pos { line: 0, column: 0 };
+
+impl Inputs {
+    /// Check the inputs against the catalog they will be applied with:
+    /// every control they name exists and is of the kind they need.
+    /// Run before any work, and by [`crate::pack`] itself.
+    pub fn check(&self, catalog: &Catalog) -> Result<(), InputError> {
+        self.attestations.check(catalog)?;
+        self.exceptions.check(catalog)?;
+        Ok(())
+    }
+
+    /// What is worth a person's attention in how the inputs applied, without
+    /// stopping the run: exceptions that matched nothing.
+    pub fn warnings(&self, results: &Results) -> Vec<Located> {
+        self.exceptions.unmatched(results)
+    }
 }
 
 impl Attestations {
+    /// Read the file and every evidence file it lists.
     pub fn read(path: &Path) -> Result<Attestations, InputError> {
-        let (mut a, text): (Attestations, String) = parse(path, "attestations")?;
-        a.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        a.source = text;
+        let text = fs::read_text(path, cap::INPUT_YAML)?;
+        let mut a = Attestations::parse(&path.display().to_string(), &text)?;
+        a.base = folder_of(path);
+        a.load_evidence()?;
         Ok(a)
+    }
+
+    /// The file's shape, its control ids and the names its evidence would
+    /// get in the pack; evidence files are not read.
+    pub fn parse(path: &str, text: &str) -> Result<Attestations, InputError> {
+        let raw: RawAttestations = from_yaml(path, text, "see the README's section on attestations for the fields")?;
+        let mut out = Attestations { path: path.to_string(), source: text.to_string(), ..Default::default() };
+        let mut answered: BTreeMap<String, Pos> = BTreeMap::new();
+        let mut names: BTreeMap<String, Pos> = BTreeMap::new();
+        for r in raw.attestations {
+            let at = Pos::from(&r.control);
+            let control = r.control.value;
+            if let Some(why) = id_problem(&control) {
+                let message = format!("control id '{}' is not valid: {why}", shown(&control));
+                return Err(located(path, at, message, ID_HINT).into());
+            }
+            if let Some(first) = answered.insert(control.clone(), at) {
+                let message = format!("control {control} is answered twice (first on line {})", first.line);
+                return Err(located(path, at, message, "keep one answer per control").into());
+            }
+            for e in &r.evidence {
+                let bad = |why: String| {
+                    located(
+                        path,
+                        e.into(),
+                        format!("evidence '{}' for {control}: {why}", shown(&e.value)),
+                        EVIDENCE_HINT,
+                    )
+                };
+                let name = member_name(&control, &e.value).map_err(bad)?;
+                if let Some(first) = names.insert(name.clone(), e.into()) {
+                    return Err(bad(format!(
+                        "it would be packed as '{}', as the evidence on line {} already is",
+                        shown(&name),
+                        first.line
+                    ))
+                    .into());
+                }
+            }
+            out.spots.push(AttestationSpots { control: at, evidence: r.evidence.iter().map(Pos::from).collect() });
+            out.attestations.push(Attestation {
+                control,
+                answer: r.answer,
+                by: r.by,
+                date: r.date,
+                note: r.note,
+                evidence: r.evidence.into_iter().map(|e| e.value).collect(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn control_pos(&self, i: usize) -> Pos {
+        self.spots.get(i).map_or(NOWHERE, |s| s.control)
+    }
+
+    fn evidence_pos(&self, i: usize, j: usize) -> Pos {
+        self.spots.get(i).and_then(|s| s.evidence.get(j).copied()).unwrap_or(NOWHERE)
+    }
+
+    /// Read the evidence files from inside [`Attestations::base`] only:
+    /// relative paths, no `..`, no links, regular files within the caps.
+    fn load_evidence(&mut self) -> Result<(), InputError> {
+        let mut total = 0u64;
+        let mut files = BTreeMap::new();
+        for (i, a) in self.attestations.iter().enumerate() {
+            for (j, e) in a.evidence.iter().enumerate() {
+                let at = self.evidence_pos(i, j);
+                let bad = |why: String| {
+                    located(&self.path, at, format!("evidence '{}' for {}: {why}", shown(e), a.control), EVIDENCE_HINT)
+                };
+                let name = member_name(&a.control, e).map_err(bad)?;
+                // FsError shows the path as given, which came from the file.
+                let fs_bad = |err: FsError| bad(shown(&err.to_string()).into_owned());
+                let path = fs::confined(&self.base, e).map_err(fs_bad)?;
+                let bytes = fs::read_regular(&path, cap::EVIDENCE_FILE, Links::Refuse).map_err(fs_bad)?;
+                total += bytes.len() as u64;
+                if total > cap::EVIDENCE_TOTAL {
+                    return Err(located(
+                        &self.path,
+                        at,
+                        format!(
+                            "evidence '{}' for {}: with it the evidence files come to {total} bytes, over the limit of {} bytes in all",
+                            shown(e),
+                            a.control,
+                            cap::EVIDENCE_TOTAL
+                        ),
+                        "pack smaller files (a screenshot or a PDF export, not a recording), or fewer",
+                    )
+                    .into());
+                }
+                files.insert(name, bytes);
+            }
+        }
+        self.files = files;
+        Ok(())
+    }
+
+    fn check(&self, catalog: &Catalog) -> Result<(), InputError> {
+        for (i, a) in self.attestations.iter().enumerate() {
+            let at = self.control_pos(i);
+            let bad = |message: String, hint: String| -> InputError { located(&self.path, at, message, &hint).into() };
+            if let Some(why) = id_problem(&a.control) {
+                return Err(bad(format!("control id '{}' is not valid: {why}", shown(&a.control)), ID_HINT.into()));
+            }
+            match catalog.get(&a.control).map(|c| &c.kind) {
+                Some(Kind::Manual(_)) => {}
+                None => {
+                    return Err(bad(
+                        format!("control {} is not in the catalog '{}'", a.control, shown(&catalog.name)),
+                        format!("attestations answer the catalog's manual controls: {}", ids_of(catalog, true)),
+                    ));
+                }
+                Some(_) => {
+                    return Err(bad(
+                        format!("control {} is evaluated from the snapshot, not answered by a person", a.control),
+                        format!("attestations answer the catalog's manual controls: {}", ids_of(catalog, true)),
+                    ));
+                }
+            }
+            for (j, e) in a.evidence.iter().enumerate() {
+                let loaded = member_name(&a.control, e).is_ok_and(|name| self.files.contains_key(&name));
+                if !loaded {
+                    return Err(located(
+                        &self.path,
+                        self.evidence_pos(i, j),
+                        format!("evidence '{}' for {} was not read", shown(e), a.control),
+                        "read attestations with Attestations::read, which reads and checks their evidence files",
+                    )
+                    .into());
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn get(&self, control: &str) -> Option<&Attestation> {
         self.attestations.iter().find(|a| a.control == control)
     }
 
-    /// The evidence files, with their name inside the pack.
-    pub fn files(&self) -> Result<Vec<(String, Vec<u8>)>, InputError> {
-        let mut out = BTreeMap::new();
-        for a in &self.attestations {
-            for f in &a.evidence {
-                let path = self.base.join(f);
-                let bytes = std::fs::read(&path)
-                    .map_err(|source| InputError::Read { path: path.display().to_string(), source })?;
-                let name = Path::new(f).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                out.insert(format!("attestations/{}/{name}", a.control), bytes);
-            }
-        }
-        Ok(out.into_iter().collect())
+    /// The evidence files, by their name inside the pack.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+        self.files.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
     }
 }
 
 impl Exceptions {
     pub fn read(path: &Path) -> Result<Exceptions, InputError> {
-        let (mut e, text): (Exceptions, String) = parse(path, "exceptions")?;
-        e.source = text;
-        for x in &e.exceptions {
-            for pattern in &x.resources {
-                globset::Glob::new(pattern).map_err(|err| Located {
-                    path: path.display().to_string(),
-                    line: 0,
-                    column: 0,
-                    message: format!("exception for {}: bad resource pattern '{pattern}': {err}", x.control),
-                    hint: "use a resource id or name, with * for any text".into(),
+        let text = fs::read_text(path, cap::INPUT_YAML)?;
+        Exceptions::parse(&path.display().to_string(), &text)
+    }
+
+    pub fn parse(path: &str, text: &str) -> Result<Exceptions, InputError> {
+        let raw: RawExceptions = from_yaml(path, text, "see the README's section on exceptions for the fields")?;
+        let mut out = Exceptions { path: path.to_string(), source: text.to_string(), ..Default::default() };
+        for r in raw.exceptions {
+            let at = Pos::from(&r.control);
+            let control = r.control.value;
+            if let Some(why) = id_problem(&control) {
+                let message = format!("control id '{}' is not valid: {why}", shown(&control));
+                return Err(located(path, at, message, ID_HINT).into());
+            }
+            if r.resources.is_empty() {
+                let message = format!("the exception for {control} lists no resources");
+                return Err(
+                    located(path, at, message, "list resource ids or names; `['*']` covers the whole control").into()
+                );
+            }
+            for p in &r.resources {
+                globset::Glob::new(&p.value).map_err(|err| {
+                    located(
+                        path,
+                        p.into(),
+                        format!(
+                            "exception for {control}: bad resource pattern '{}': {}",
+                            shown(&p.value),
+                            shown(&err.kind().to_string())
+                        ),
+                        "use a resource id or name, with * for any text and ? for one character",
+                    )
                 })?;
             }
+            out.spots.push(at);
+            out.exceptions.push(Exception {
+                control,
+                resources: r.resources.into_iter().map(|p| p.value).collect(),
+                justification: r.justification,
+                approver: r.approver,
+                expires: r.expires,
+            });
         }
-        Ok(e)
+        Ok(out)
+    }
+
+    fn check(&self, catalog: &Catalog) -> Result<(), InputError> {
+        for (i, e) in self.exceptions.iter().enumerate() {
+            let at = self.spots.get(i).copied().unwrap_or(NOWHERE);
+            let bad = |message: String| -> InputError {
+                located(
+                    &self.path,
+                    at,
+                    message,
+                    &format!("exceptions apply to the catalog's automated checks: {}", ids_of(catalog, false)),
+                )
+                .into()
+            };
+            if let Some(why) = id_problem(&e.control) {
+                return Err(located(
+                    &self.path,
+                    at,
+                    format!("control id '{}' is not valid: {why}", shown(&e.control)),
+                    ID_HINT,
+                )
+                .into());
+            }
+            match catalog.get(&e.control).map(|c| &c.kind) {
+                Some(Kind::Check(_)) => {}
+                None => {
+                    return Err(bad(format!("control {} is not in the catalog '{}'", e.control, shown(&catalog.name))));
+                }
+                Some(Kind::Manual(_)) => {
+                    return Err(bad(format!(
+                        "control {} is answered by a person; an exception covers failing resources of an automated check",
+                        e.control
+                    )));
+                }
+                Some(Kind::Composite(_)) => {
+                    return Err(bad(format!(
+                        "control {} is made of other controls; write the exception for the included control that fails",
+                        e.control
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn for_control<'a>(&'a self, control: &'a str) -> impl Iterator<Item = &'a Exception> + 'a {
         self.exceptions.iter().filter(move |e| e.control == control)
+    }
+
+    /// Exceptions that covered nothing: their control does not fail, or none
+    /// of their patterns names a failing resource. Usually a mistyped
+    /// pattern or a risk fixed since; either way the file no longer says
+    /// what the pack shows. Messages carry snapshot and input text
+    /// unescaped: escape them for a terminal.
+    pub fn unmatched(&self, results: &Results) -> Vec<Located> {
+        let mut out = Vec::new();
+        for (i, e) in self.exceptions.iter().enumerate() {
+            let Some(r) = results.get(&e.control) else { continue };
+            let why = match r.status {
+                Status::Fail | Status::Excepted => {
+                    // As evaluation applies them: a failing resource covered,
+                    // or `*` on a control that fails with none named.
+                    let hit = r.failing.iter().any(|f| e.covers(&f.id, &f.name))
+                        || (r.failing.is_empty() && e.resources.iter().any(|p| p == "*"));
+                    if hit {
+                        continue;
+                    }
+                    let mut failing: Vec<&str> = r.failing.iter().take(3).map(|f| f.name.as_str()).collect();
+                    let more = r.failing.len().saturating_sub(3);
+                    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                    if failing.is_empty() {
+                        failing.push("none named");
+                    }
+                    format!(
+                        "none of its resource patterns ({}) matches a failing resource ({}{more})",
+                        e.resources.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", "),
+                        failing.join(", ")
+                    )
+                }
+                other => format!("the control does not fail (its status is {})", other.as_str()),
+            };
+            out.push(located(
+                &self.path,
+                self.spots.get(i).copied().unwrap_or(NOWHERE),
+                format!("the exception for {} matches nothing: {why}", e.control),
+                "remove the exception, or correct its resource patterns",
+            ));
+        }
+        out
     }
 }
 
@@ -189,4 +575,165 @@ pub fn risk(m: &Manual, answer: &[String]) -> Result<Risk, String> {
         }
     }
     Err("no risk rule matched".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid(e: InputError) -> Located {
+        match e {
+            InputError::Invalid(l) => l,
+            other => panic!("expected a located error, got {other}"),
+        }
+    }
+
+    const ANSWER: &str = "    answer: [so_1_1_primary]\n    by: Ana\n    date: 2026-11-20\n";
+
+    #[test]
+    fn control_ids_are_plain() {
+        for ok in ["SO1.Q1", "EC2.14", "SEC-002", "EP.STS.1", "a_b", &"x".repeat(64)] {
+            assert_eq!(id_problem(ok), None, "{ok}");
+        }
+        for bad in ["", "../x", ".x", "-x", "a/b", "a\nb", "a b", "a:b", "SO1.Q1\u{202e}", "王", &"x".repeat(65)] {
+            assert!(id_problem(bad).is_some(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_newline_or_a_path_in_a_control_id_is_refused_where_it_stands() {
+        let text = format!("attestations:\n  - control: \"SO1.Q1\\nabc  x\"\n{ANSWER}");
+        let l = invalid(Attestations::parse("a.yaml", &text).unwrap_err());
+        assert_eq!((l.line, l.column), (2, 14), "{l}");
+        assert!(l.message.contains("SO1.Q1\\nabc") && !l.message.contains('\n'), "{l}");
+
+        let text = format!("attestations:\n  - control: ../../x\n{ANSWER}");
+        let l = invalid(Attestations::parse("a.yaml", &text).unwrap_err());
+        assert_eq!((l.line, l.column), (2, 14), "{l}");
+    }
+
+    #[test]
+    fn evidence_names_must_make_pack_members() {
+        for (evidence, why) in [("'a\\b.png'", "backslash"), ("'x.png.'", "ends with a dot"), ("'..'", "names no file")]
+        {
+            let text = format!("attestations:\n  - control: SO1.Q1\n{ANSWER}    evidence: [ok.png, {evidence}]\n");
+            let l = invalid(Attestations::parse("a.yaml", &text).unwrap_err());
+            assert_eq!((l.line, l.column), (6, 24), "{l}");
+            assert!(l.message.contains(why), "{l}");
+        }
+        let text = format!("attestations:\n  - control: SO1.Q1\n{ANSWER}    evidence: [a/x.png, b/x.png]\n");
+        let l = invalid(Attestations::parse("a.yaml", &text).unwrap_err());
+        assert!(l.message.contains("line 6 already"), "{l}");
+    }
+
+    #[test]
+    fn a_control_is_answered_once() {
+        let one = format!("  - control: SO1.Q1\n{ANSWER}");
+        let l = invalid(Attestations::parse("a.yaml", &format!("attestations:\n{one}{one}")).unwrap_err());
+        assert_eq!(l.line, 6, "{l}");
+        assert!(l.message.contains("answered twice"), "{l}");
+    }
+
+    #[test]
+    fn inputs_must_name_controls_of_the_right_kind() {
+        let catalog = Catalog::builtin();
+        let check = |attestations: &str, exceptions: &str| {
+            let inputs = Inputs {
+                attestations: Attestations::parse("a.yaml", attestations).unwrap(),
+                exceptions: Exceptions::parse("e.yaml", exceptions).unwrap(),
+            };
+            inputs.check(&catalog).map_err(invalid)
+        };
+        let attest = |id: &str| format!("attestations:\n  - control: {id}\n{ANSWER}");
+        let except = |id: &str| {
+            format!(
+                "exceptions:\n  - control: {id}\n    resources: ['*']\n    justification: x\n    approver: y\n    expires: 2099-01-01\n"
+            )
+        };
+        assert!(check(&attest("SO1.Q1"), &except("EC2.14")).is_ok());
+        for (a, e, what) in [
+            (attest("NOPE.1"), except("EC2.14"), "not in the catalog"),
+            (attest("EC2.14"), except("EC2.14"), "evaluated from the snapshot"),
+            (attest("SO1.Q1"), except("NOPE.1"), "not in the catalog"),
+            (attest("SO1.Q1"), except("SO1.Q1"), "answered by a person"),
+            (attest("SO1.Q1"), except("SEC-002"), "made of other controls"),
+        ] {
+            let l = check(&a, &e).unwrap_err();
+            assert_eq!((l.line, l.column), (2, 14), "{l}");
+            assert!(l.message.contains(what), "{l}");
+        }
+    }
+
+    #[test]
+    fn evidence_not_read_through_read_is_not_packed() {
+        let text = format!("attestations:\n  - control: SO1.Q1\n{ANSWER}    evidence: [x.png]\n");
+        let inputs = Inputs { attestations: Attestations::parse("a.yaml", &text).unwrap(), ..Default::default() };
+        let l = invalid(inputs.check(&Catalog::builtin()).unwrap_err());
+        assert_eq!(l.line, 6, "{l}");
+        assert!(l.message.contains("was not read"), "{l}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn evidence_is_read_only_from_inside_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let inner = dir.path().join("in");
+        std::fs::create_dir(&inner).unwrap();
+        std::fs::write(dir.path().join("secret"), "s").unwrap();
+        std::fs::write(inner.join("ok.png"), "png").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret"), inner.join("link.png")).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(inner.join("pipe")).status().unwrap().success());
+        let file = inner.join("attestations.yaml");
+        let write = |evidence: &str| {
+            std::fs::write(&file, format!("attestations:\n  - control: SO1.Q1\n{ANSWER}    evidence: [{evidence}]\n"))
+                .unwrap();
+            Attestations::read(&file)
+        };
+        let a = write("ok.png").unwrap();
+        assert_eq!(a.files().collect::<Vec<_>>(), vec![("attestations/SO1.Q1/ok.png", &b"png"[..])]);
+        for (evidence, why) in [
+            ("/etc/hostname", "absolute"),
+            ("../secret", "`..`"),
+            ("link.png", "symbolic link"),
+            ("pipe", "FIFO"),
+            (".", "names no file"),
+            ("missing.png", "No such file"),
+        ] {
+            let l = invalid(write(evidence).unwrap_err());
+            assert_eq!((l.line, l.column), (6, 16), "{evidence}: {l}");
+            assert!(l.message.contains(why), "{evidence}: {l}");
+        }
+    }
+
+    #[test]
+    fn a_bad_pattern_is_reported_where_it_stands() {
+        let text = "exceptions:\n  - control: EC2.14\n    resources: ['ok', '[abc']\n    justification: x\n    approver: y\n    expires: 2099-01-01\n";
+        let l = invalid(Exceptions::parse("e.yaml", text).unwrap_err());
+        assert_eq!((l.line, l.column), (3, 23), "{l}");
+        assert!(l.message.contains("'[abc'"), "{l}");
+    }
+
+    #[test]
+    fn exceptions_that_match_nothing_are_reported() {
+        let snapshot = crate::snapshot::Snapshot::from_json("example", crate::EXAMPLE_SNAPSHOT).unwrap();
+        let catalog = Catalog::builtin();
+        let text = "exceptions:
+  - {control: EC2.14, resources: ['*legacy-rdp*'], justification: x, approver: y, expires: 2099-01-01}
+  - {control: IAM.2, resources: ['*'], justification: x, approver: y, expires: 2099-01-01}
+  - {control: EC2.19, resources: ['sg-nope*'], justification: x, approver: y, expires: 2099-01-01}
+  - {control: EC2.2, resources: ['*'], justification: x, approver: y, expires: 2099-01-01}
+";
+        let inputs = Inputs { exceptions: Exceptions::parse("e.yaml", text).unwrap(), ..Default::default() };
+        inputs.check(&catalog).unwrap();
+        let results = super::super::evaluate_with(&snapshot, &catalog, &inputs);
+        let warnings = inputs.warnings(&results);
+        let lines: Vec<u64> = warnings.iter().map(|w| w.line).collect();
+        assert_eq!(lines, vec![3, 4], "{warnings:?}");
+        assert!(warnings[0].message.contains("does not fail (its status is pass)"), "{}", warnings[0]);
+        assert!(
+            warnings[1].message.contains("'sg-nope*'") && warnings[1].message.contains("legacy-rdp"),
+            "{}",
+            warnings[1]
+        );
+    }
 }

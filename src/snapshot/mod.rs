@@ -104,8 +104,8 @@ pub struct CollectionError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Read(#[from] crate::fs::FsError),
     #[error("{path}:{line}:{column}: not a valid snapshot: {message}")]
     Parse { path: String, line: usize, column: usize, message: String },
     #[error(
@@ -129,10 +129,8 @@ impl Snapshot {
     }
 
     pub fn read(path: &Path) -> Result<Self, SnapshotError> {
-        let shown = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|source| SnapshotError::Read { path: shown.clone(), source })?;
-        Self::from_json(&shown, &text)
+        let text = crate::fs::read_text(path, crate::fs::cap::SNAPSHOT)?;
+        Self::from_json(&path.display().to_string(), &text)
     }
 
     /// Canonical bytes: pretty JSON with a trailing newline. Sorting happens at
