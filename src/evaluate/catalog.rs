@@ -4,8 +4,9 @@
 //! resource, with named parameters. Changing a threshold or adding a rule
 //! over evidence already collected is an edit to this file, not a rebuild.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
@@ -161,7 +162,8 @@ pub struct Manual {
     pub helpful_resource: Option<Link>,
     pub choices: Vec<Choice>,
     /// Evaluated in order; the first whose condition holds gives the risk.
-    /// A condition is CEL over the choice ids (`so_1_1 && so_1_2`), or `default`.
+    /// A condition is CEL over the choice ids with `!`, `&&`, `||`, `==`,
+    /// `!=` and `? :` only (`so_1_1 && !so_1_2`), or `default`.
     pub risk_rules: Vec<RiskRule>,
 }
 
@@ -216,6 +218,8 @@ impl<T> From<&Spanned<T>> for Pos {
 pub struct Expr {
     pub source: String,
     pub pos: Pos,
+    /// Compiled once, at load.
+    pub program: Arc<super::engine::Compiled>,
 }
 
 #[derive(Debug, Clone)]
@@ -279,8 +283,10 @@ pub struct Catalog {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
-    #[error("cannot read control catalog {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    #[error("cannot read control catalog {path}")]
+    Read { path: String, source: crate::fs::FsError },
+    #[error("cannot start a thread to load the control catalog: {0}")]
+    Thread(std::io::Error),
     #[error(transparent)]
     Invalid(#[from] Located),
 }
@@ -326,8 +332,8 @@ pub const BUILTIN_NAME: &str = "controls.yaml (built in)";
 impl Catalog {
     pub fn read(path: &Path) -> Result<Catalog, CatalogError> {
         let shown = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|source| CatalogError::Read { path: shown.clone(), source })?;
+        let text = crate::fs::read_text(path, crate::fs::cap::CATALOG)
+            .map_err(|source| CatalogError::Read { path: shown.clone(), source })?;
         Catalog::parse(&shown, &text)
     }
 
@@ -335,7 +341,14 @@ impl Catalog {
         Catalog::parse(BUILTIN_NAME, BUILTIN).expect("the built-in catalog is valid")
     }
 
+    /// Parse and check a catalog, compiling its expressions. On a thread of
+    /// its own with [`super::engine::STACK`], as parsing an expression
+    /// recurses as deep as the expression goes.
     pub fn parse(path: &str, text: &str) -> Result<Catalog, CatalogError> {
+        super::engine::on_stack(|| Catalog::parse_here(path, text)).map_err(CatalogError::Thread)?
+    }
+
+    fn parse_here(path: &str, text: &str) -> Result<Catalog, CatalogError> {
         let invalid = |pos: Pos, message: String, hint: &str| {
             CatalogError::Invalid(Located {
                 path: path.to_string(),
@@ -381,6 +394,8 @@ impl Catalog {
         };
 
         let mut controls = Vec::with_capacity(raw.controls.len());
+        // Where each included id is written, by including control and id.
+        let mut included_at: HashMap<(usize, String), Pos> = HashMap::new();
         for c in raw.controls {
             let id = c.id.value.clone();
             let kinds_given =
@@ -411,15 +426,10 @@ impl Catalog {
                 let mut needs: BTreeSet<String> = ch.needs.iter().map(known_kind).collect::<Result<_, _>>()?;
                 needs.extend(resources.iter().cloned());
                 let expr = |s: &Spanned<String>| -> Result<Expr, CatalogError> {
-                    let e = Expr { source: s.value.clone(), pos: s.into() };
-                    super::engine::compile(&e).map_err(|(pos, message)| {
-                        invalid(
-                            pos,
-                            message,
-                            "see https://cel.dev for CEL syntax; variables are r, params, meta, now and resources",
-                        )
-                    })?;
-                    Ok(e)
+                    let pos = Pos::from(s);
+                    let program =
+                        super::engine::compile(&s.value, pos).map_err(|e| invalid(e.pos, e.message, e.hint))?;
+                    Ok(Expr { source: s.value.clone(), pos, program: Arc::new(program) })
                 };
                 if ch.assert.is_empty() {
                     return Err(invalid(
@@ -450,6 +460,17 @@ impl Catalog {
                     resources,
                 })
             } else if let Some(m) = c.manual {
+                // Held to a plain formula before anything compiles it: evaluated
+                // without a budget, it must not be able to cost more than its size.
+                for rule in m.risk_rules.iter().filter(|r| r.condition.trim() != "default") {
+                    super::engine::check_condition(&rule.condition).map_err(|message| {
+                        invalid(
+                            (&c.id).into(),
+                            format!("control '{id}': {message}"),
+                            "write a risk rule condition over the choice ids, such as `so_1_1 && !so_1_2`",
+                        )
+                    })?;
+                }
                 super::attest::validate(&m).map_err(|message| {
                     invalid((&c.id).into(), format!("control '{id}': {message}"), "a manual control needs choices with unique ids and risk rules over them, ending with `condition: default`")
                 })?;
@@ -458,13 +479,14 @@ impl Catalog {
                 let mut sections = Vec::new();
                 for s in &c.sections {
                     for inc in &s.controls {
-                        if !ids.contains(&inc.value) || inc.value == id {
+                        if !ids.contains(&inc.value) {
                             return Err(invalid(
                                 inc.into(),
                                 format!("section '{}' of '{id}' includes unknown control '{}'", s.title, inc.value),
                                 "include only ids of other controls defined in this catalog",
                             ));
                         }
+                        included_at.entry((controls.len(), inc.value.clone())).or_insert_with(|| inc.into());
                     }
                     sections.push(Section {
                         title: s.title.clone(),
@@ -486,6 +508,24 @@ impl Catalog {
                 evidence,
                 kind,
             });
+        }
+        if let Err(cycle) = dependency_order(&controls) {
+            // Reported where the member written first in the file includes the next.
+            let at = (0..cycle.len()).min_by_key(|&i| cycle[i]).unwrap_or(0);
+            let (from, to) = (&controls[cycle[at]], &controls[cycle[(at + 1) % cycle.len()]]);
+            let pos = included_at.get(&(cycle[at], to.id.clone())).copied().unwrap_or(Pos { line: 0, column: 0 });
+            let path: Vec<&str> =
+                (0..=cycle.len()).map(|i| controls[cycle[(at + i) % cycle.len()]].id.as_str()).collect();
+            let message = if cycle.len() == 1 {
+                format!("control '{}' includes itself", from.id)
+            } else {
+                format!("controls include each other in a cycle: {}", path.join(" → "))
+            };
+            return Err(invalid(
+                pos,
+                message,
+                "a control made of others cannot include itself, directly or through others; remove one of these includes",
+            ));
         }
         Ok(Catalog {
             name: raw.name,
@@ -514,5 +554,137 @@ impl Catalog {
 
     pub fn get(&self, id: &str) -> Option<&Control> {
         self.controls.iter().find(|c| c.id == id)
+    }
+
+    /// The controls made of others, each after every composite it includes,
+    /// otherwise in catalog order: the order to evaluate them in.
+    pub fn composites_in_order(&self) -> Vec<&Control> {
+        let order = dependency_order(&self.controls).unwrap_or_else(|_| {
+            // A loaded catalog has no cycle; one built otherwise is taken as written.
+            (0..self.controls.len()).filter(|&i| matches!(self.controls[i].kind, Kind::Composite(_))).collect()
+        });
+        order.into_iter().map(|i| &self.controls[i]).collect()
+    }
+}
+
+/// The indices of the composite controls, each after the composites it
+/// includes and otherwise in catalog order; or, if they include each other
+/// in a cycle, the indices along one cycle, each including the next.
+/// Iterative (Kahn's algorithm): a catalog may chain thousands of them.
+fn dependency_order(controls: &[Control]) -> Result<Vec<usize>, Vec<usize>> {
+    let index: HashMap<&str, usize> = controls.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let includes = |i: usize| -> Vec<usize> {
+        match &controls[i].kind {
+            Kind::Composite(sections) => sections
+                .iter()
+                .flat_map(|s| &s.controls)
+                .filter_map(|id| index.get(id.as_str()).copied())
+                .filter(|&j| matches!(controls[j].kind, Kind::Composite(_)))
+                .collect(),
+            _ => vec![],
+        }
+    };
+    let composites: Vec<usize> =
+        (0..controls.len()).filter(|&i| matches!(controls[i].kind, Kind::Composite(_))).collect();
+    let mut waiting: HashMap<usize, usize> = HashMap::new();
+    let mut dependents: HashMap<usize, Vec<usize>> = HashMap::new();
+    for &i in &composites {
+        let mut deps = includes(i);
+        deps.sort_unstable();
+        deps.dedup();
+        waiting.insert(i, deps.len());
+        for d in deps {
+            dependents.entry(d).or_default().push(i);
+        }
+    }
+    let mut ready: BTreeSet<usize> = composites.iter().copied().filter(|i| waiting[i] == 0).collect();
+    let mut order = Vec::with_capacity(composites.len());
+    while let Some(i) = ready.pop_first() {
+        order.push(i);
+        for &d in dependents.get(&i).map(Vec::as_slice).unwrap_or_default() {
+            let w = waiting.entry(d).or_default();
+            *w -= 1;
+            if *w == 0 {
+                ready.insert(d);
+            }
+        }
+    }
+    if order.len() == composites.len() {
+        return Ok(order);
+    }
+    // Every composite left waits on another one left: following those
+    // leads round a cycle.
+    let left = |i: &usize| waiting.get(i).is_some_and(|w| *w > 0);
+    let mut path: Vec<usize> = Vec::new();
+    let mut seen: HashMap<usize, usize> = HashMap::new();
+    let mut at = composites.iter().copied().find(|i| left(i)).unwrap_or_default();
+    loop {
+        if let Some(&start) = seen.get(&at) {
+            return Err(path.split_off(start));
+        }
+        seen.insert(at, path.len());
+        path.push(at);
+        match includes(at).into_iter().find(|j| left(j)) {
+            Some(next) => at = next,
+            None => return Err(path),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "version: 1\nname: test\ncontrols:\n";
+    const CHECK: &str = "  - id: X.1\n    title: t\n    severity: low\n    check:\n      resource: kms.key\n      assert:\n        - that: 'true'\n          otherwise: no\n";
+
+    fn composite(id: &str, includes: &str) -> String {
+        format!(
+            "  - id: {id}\n    title: t\n    severity: low\n    sections:\n      - title: s\n        controls: [{includes}]\n"
+        )
+    }
+
+    fn order(c: &Catalog) -> Vec<&str> {
+        c.composites_in_order().iter().map(|c| c.id.as_str()).collect()
+    }
+
+    #[test]
+    fn composites_come_after_the_composites_they_include() {
+        let text = format!("{HEAD}{}{}{}{CHECK}", composite("A", "B, C"), composite("B", "C"), composite("C", "X.1"));
+        assert_eq!(order(&Catalog::parse("c.yaml", &text).unwrap()), ["C", "B", "A"]);
+        // A long chain, written backwards, is ordered without recursing.
+        let mut text = HEAD.to_string();
+        for i in 0..5000 {
+            text.push_str(&composite(&format!("K{i}"), &format!("K{}", i + 1)));
+        }
+        text.push_str(&composite("K5000", "X.1"));
+        text.push_str(CHECK);
+        let catalog = Catalog::parse("c.yaml", &text).unwrap();
+        let got = order(&catalog);
+        assert_eq!((got[0], got[5000]), ("K5000", "K0"));
+    }
+
+    #[test]
+    fn a_cycle_is_shown_where_it_closes() {
+        let text = format!("{HEAD}{CHECK}{}{}", composite("A", "B"), composite("B", "X.1, A"));
+        let Err(CatalogError::Invalid(e)) = Catalog::parse("c.yaml", &text) else { panic!("a cycle was accepted") };
+        assert_eq!(
+            (e.line, e.column, e.message.as_str()),
+            (17, 20, "controls include each other in a cycle: A → B → A")
+        );
+    }
+
+    #[test]
+    fn risk_rules_are_formulas_over_the_choices() {
+        let manual = |condition: &str| {
+            format!(
+                "{HEAD}  - id: Q.1\n    title: t\n    severity: low\n    manual:\n      question: q\n      choices:\n        - id: a\n          title: A\n      risk_rules:\n        - condition: {condition}\n          risk: HIGH_RISK\n        - condition: default\n          risk: NO_RISK\n"
+            )
+        };
+        assert!(Catalog::parse("c.yaml", &manual("'!a'")).is_ok());
+        let bomb = "'[1, 2, 3].all(x, [1, 2, 3].all(y, a))'";
+        let Err(CatalogError::Invalid(e)) = Catalog::parse("c.yaml", &manual(bomb)) else { panic!("accepted {bomb}") };
+        assert!(e.message.contains("may only combine choice ids"), "{e}");
+        assert_eq!(e.line, 4);
     }
 }

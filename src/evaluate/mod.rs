@@ -116,8 +116,7 @@ pub fn evaluate_with(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs) ->
     let now = snapshot.collected_at.finished;
     let mut done: BTreeMap<String, ControlResult> = BTreeMap::new();
     // Composite controls read their parts' results, so those go first.
-    let (composites, simple): (Vec<&Control>, Vec<&Control>) =
-        catalog.controls.iter().partition(|c| matches!(c.kind, Kind::Composite(_)));
+    let simple: Vec<&Control> = catalog.controls.iter().filter(|c| !matches!(c.kind, Kind::Composite(_))).collect();
     let one = |c: &Control| match &c.kind {
         Kind::Check(check) => {
             let mut r = run_check(&env, snapshot, c, check);
@@ -127,13 +126,20 @@ pub fn evaluate_with(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs) ->
         Kind::Manual(m) => answer(c, m, inputs.attestations.get(&c.id)),
         Kind::Composite(_) => unreachable!("composites are evaluated after their parts"),
     };
-    // Controls are independent of each other: evaluate them on every core.
+    // Controls are independent of each other: evaluate them on every core,
+    // with the stack expressions were checked to fit in.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(simple.len().max(1));
     let chunk = simple.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         let handles: Vec<_> = simple
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|c| one(c)).collect::<Vec<_>>()))
+            .map(|part| {
+                std::thread::Builder::new()
+                    .name("evaluate".into())
+                    .stack_size(engine::STACK)
+                    .spawn_scoped(scope, move || part.iter().map(|c| one(c)).collect::<Vec<_>>())
+                    .expect("start an evaluation thread")
+            })
             .collect();
         for h in handles {
             for r in h.join().expect("evaluation does not panic") {
@@ -141,7 +147,8 @@ pub fn evaluate_with(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs) ->
             }
         }
     });
-    for c in composites {
+    // A composite may include composites written after it.
+    for c in catalog.composites_in_order() {
         if let Kind::Composite(sections) = &c.kind {
             let ids: Vec<String> = sections.iter().flat_map(|s| s.controls.clone()).collect();
             let result = composite(c, ids, &done);
@@ -288,35 +295,38 @@ fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, check: &Check)
     let mut result = base(c, Status::Pass, String::new());
     result.evidence_errors = errors.clone();
 
-    let compiled = (|| {
-        let scope = check.scope.as_ref().map(engine::compile).transpose()?;
-        let flag = check.flag.as_ref().map(engine::compile).transpose()?;
-        let asserts =
-            check.assertions.iter().map(|a| engine::compile(&a.that).map(|p| (p, a))).collect::<Result<Vec<_>, _>>()?;
-        Ok::<_, (catalog::Pos, String)>((scope, flag, asserts))
-    })();
-    let (scope, flag, asserts) = match compiled {
-        Ok(x) => x,
-        Err((_, msg)) => {
-            result.status = Status::Error;
-            result.reason = msg;
-            return result;
-        }
-    };
-    let reads_resources = scope
+    let reads_resources = check
+        .scope
         .iter()
-        .chain(&flag)
-        .chain(asserts.iter().map(|(p, _)| p))
-        .any(|p| p.references().has_variable("resources"));
+        .chain(&check.flag)
+        .chain(check.assertions.iter().map(|a| &a.that))
+        .any(|e| e.program.reads_resources());
+    let budget = env.budget();
     let ctx = env.context(&c.params, reads_resources);
+    // Once the budget is gone, the check stops where it is.
+    let over_budget = |mut result: ControlResult, e: &catalog::Expr, r: &crate::snapshot::Resource| {
+        result.status = Status::Error;
+        result.reason = format!(
+            "The check was stopped: evaluating `{}` for {} went over the cost budget of {} units a check may spend on one resource; simplify the control's expressions in the catalog.",
+            engine::abbreviated(e.source.trim()),
+            r.id,
+            budget.limit()
+        );
+        result
+    };
 
     let mut in_scope = 0usize;
     let mut compliant = 0usize;
     let mut failing = Vec::new();
     let mut eval_errors = Vec::new();
     for (r, data) in snapshot.resources.iter().zip(&env.data).filter(|(r, _)| check.resources.contains(&r.kind)) {
-        if let Some(p) = &scope {
-            match engine::eval(p, &ctx, r, data) {
+        budget.reset();
+        if let Some(p) = &check.scope {
+            let value = engine::eval(&p.program, &ctx, &budget, r, data);
+            if budget.exceeded() {
+                return over_budget(result, p, r);
+            }
+            match value {
                 Ok(Value::Bool(true)) => {}
                 Ok(Value::Bool(false)) => continue,
                 Ok(other) => {
@@ -331,8 +341,12 @@ fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, check: &Check)
         }
         in_scope += 1;
         let mut problems = Vec::new();
-        for (p, a) in &asserts {
-            match engine::eval(p, &ctx, r, data) {
+        for a in &check.assertions {
+            let value = engine::eval(&a.that.program, &ctx, &budget, r, data);
+            if budget.exceeded() {
+                return over_budget(result, &a.that, r);
+            }
+            match value {
                 Ok(Value::Bool(true)) => {}
                 Ok(Value::Bool(false)) => problems.push(a.otherwise.clone()),
                 Ok(other) => {
@@ -345,8 +359,12 @@ fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, check: &Check)
             compliant += 1;
             continue;
         }
-        if let Some(p) = &flag {
-            if let Ok(Value::List(items)) = engine::eval(p, &ctx, r, data) {
+        if let Some(p) = &check.flag {
+            let value = engine::eval(&p.program, &ctx, &budget, r, data);
+            if budget.exceeded() {
+                return over_budget(result, p, r);
+            }
+            if let Ok(Value::List(items)) = value {
                 problems.extend(items.iter().filter_map(|v| match v {
                     Value::String(s) => Some(s.to_string()),
                     _ => None,

@@ -63,3 +63,105 @@ fn a_threshold_change_needs_no_rebuild() {
     let acm = results["controls"].as_array().unwrap().iter().find(|c| c["id"] == "ACM.1").unwrap();
     assert_eq!(acm["status"], "fail");
 }
+
+/// A check over the example's one KMS key with one assertion.
+fn check(id: &str, that: &str) -> String {
+    format!(
+        "  - id: {id}\n    title: t\n    severity: low\n    check:\n      resource: kms.key\n      assert:\n        - that: {that}\n          otherwise: no\n"
+    )
+}
+
+fn composite(id: &str, includes: &str) -> String {
+    format!(
+        "  - id: {id}\n    title: t\n    severity: low\n    sections:\n      - title: s\n        controls: [{includes}]\n"
+    )
+}
+
+fn evaluate_json(catalog: &str) -> (Option<i32>, serde_json::Value, String, std::time::Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("controls.yaml");
+    std::fs::write(&path, catalog).unwrap();
+    let start = std::time::Instant::now();
+    let out = run(Command::new(BIN).args(["evaluate", EXAMPLE, "--json", "--controls"]).arg(&path));
+    let took = start.elapsed();
+    let results = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code(), results, String::from_utf8_lossy(&out.stderr).into_owned(), took)
+}
+
+fn control<'a>(results: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()
+}
+
+#[test]
+fn a_3000_term_expression_is_refused_with_its_place() {
+    let sum = vec!["1"; 3000].join(" + ");
+    let (code, err) = evaluate_with(&format!("{HEAD}{}", check("X.1", &format!("'{sum} == 3000'"))));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("controls.yaml:10:17: the CEL expression is 12005 bytes long, over the limit of 4096 bytes"),
+        "{err}"
+    );
+    // Within the length limit, but far deeper than evaluation may go.
+    let sum = vec!["1"; 1000].join("+");
+    let (code, err) = evaluate_with(&format!("{HEAD}{}", check("X.1", &format!("'{sum} == 1000'"))));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("controls.yaml:10:") && err.contains("levels deep, over the limit"), "{err}");
+}
+
+#[test]
+fn a_comprehension_bomb_is_stopped_and_the_other_controls_are_evaluated() {
+    let range = format!("[{}]", (0..50).map(|i| i.to_string()).collect::<Vec<_>>().join(", "));
+    let mut bomb = "r.key_id == r.key_id".to_string();
+    for v in ["a", "b", "c", "d", "e", "f"] {
+        bomb = format!("{range}.all({v}, {bomb})");
+    }
+    let catalog = format!("{HEAD}{}{}", check("X.1", &format!("'{bomb}'")), check("X.2", "'true'"));
+    let (code, results, err, took) = evaluate_json(&catalog);
+    assert_eq!(code, Some(4), "{err}");
+    let bombed = control(&results, "X.1");
+    assert_eq!(bombed["status"], "error");
+    assert!(bombed["reason"].as_str().unwrap().contains("went over the cost budget"), "{bombed}");
+    assert_eq!(control(&results, "X.2")["status"], "pass");
+    eprintln!("evaluate with the bomb took {took:?}");
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+}
+
+#[test]
+fn a_composite_may_include_a_later_composite() {
+    let catalog = format!("{HEAD}{}{}{}", composite("A", "B"), composite("B", "X.1"), check("X.1", "'false'"));
+    let (code, results, err, _) = evaluate_json(&catalog);
+    assert_eq!(code, Some(3), "{err}");
+    assert_eq!(control(&results, "X.1")["status"], "fail");
+    assert_eq!(control(&results, "B")["status"], "fail");
+    assert_eq!(control(&results, "A")["status"], "fail");
+}
+
+#[test]
+fn composites_including_each_other_are_refused_where_the_cycle_closes() {
+    let catalog = format!(
+        "{HEAD}{}{}{}{}",
+        composite("A", "X.1, B"),
+        composite("B", "C"),
+        composite("C", "A"),
+        check("X.1", "'true'")
+    );
+    let (code, err) = evaluate_with(&catalog);
+    assert_eq!(code, Some(1), "{err}");
+    // A, first in the file, includes B on line 9.
+    assert!(err.contains("controls.yaml:9:25: controls include each other in a cycle: A → B → C → A"), "{err}");
+    let (code, err) = evaluate_with(&format!("{HEAD}{}{}", composite("A", "X.1, A"), check("X.1", "'true'")));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("controls.yaml:9:25: control 'A' includes itself"), "{err}");
+}
+
+#[test]
+fn an_oversized_catalog_is_refused() {
+    let builtin = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/controls.yaml")).unwrap();
+    let padding = format!("# {}\n", "x".repeat(1000)).repeat(5000);
+    let (code, err) = evaluate_with(&format!("{builtin}{padding}"));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("cannot read control catalog controls.yaml") && err.contains("over the limit of 4194304 bytes"),
+        "{err}"
+    );
+}
