@@ -4,6 +4,7 @@
 //! output format renders that model, so the report's structure lives in one
 //! place and the templates only lay it out.
 
+pub mod escape;
 pub mod lens;
 pub mod pdf;
 pub mod tables;
@@ -213,7 +214,13 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
             tables,
             sections,
             remediation: c.remediation.as_ref().map(|r| r.text.trim().to_string()).unwrap_or_default(),
-            remediation_url: c.remediation.as_ref().and_then(|r| r.url.clone()).unwrap_or_default(),
+            // A catalog is input too: only web and mail links are followed.
+            remediation_url: c
+                .remediation
+                .as_ref()
+                .and_then(|r| r.url.clone())
+                .filter(|u| escape::is_safe_url(u))
+                .unwrap_or_default(),
             question: match &c.kind {
                 Kind::Manual(m) => m.question.clone(),
                 _ => String::new(),
@@ -316,18 +323,32 @@ fn excerpts(tables: Vec<Table>, long: &mut Vec<String>) -> Vec<Table> {
 pub enum RenderError {
     #[error("report template error: {0}")]
     Template(String),
+    #[error("{0}")]
+    Date(String),
 }
 
-/// Markdown table cells: no raw pipes or line breaks.
-fn md_cell(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
+/// Tera's escape hook: every value the template prints is Markdown text.
+fn escape_markdown(s: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    out.write_all(escape::inline(s).as_bytes())
 }
 
 pub fn markdown(report: &Report) -> Result<String, RenderError> {
     let err = |e: tera::Error| RenderError::Template(e.to_string());
     let mut tera = tera::Tera::new();
+    // Input text must never become Markdown (or, through it, HTML): every
+    // value is escaped unless a filter below returns it as safe Markdown.
+    tera.set_escape_fn(escape_markdown);
+    tera.autoescape_on([".md"]);
+    let safe = |s: String| tera::Value::safe_string(&s);
     // Filters first: templates are checked against them when added.
-    tera.register_filter("cell", |s: &str, _: tera::Kwargs, _: &tera::State| md_cell(s));
+    tera.register_filter("code", move |s: &str, _: tera::Kwargs, _: &tera::State| safe(escape::code(s)));
+    tera.register_filter("code_block", move |lines: Vec<String>, _: tera::Kwargs, _: &tera::State| {
+        safe(escape::code_block(&lines, "sh"))
+    });
+    tera.register_filter("prose", move |s: &str, _: tera::Kwargs, _: &tera::State| safe(escape::prose(s)));
+    tera.register_filter("doc_link", move |url: &str, _: tera::Kwargs, _: &tera::State| {
+        safe(escape::link_target(url).map(|u| format!(" ([documentation]({u}))")).unwrap_or_default())
+    });
     tera.register_filter("badge", |s: &str, _: tera::Kwargs, _: &tera::State| status_badge(s));
     tera.register_filter("flag_mark", |b: bool, _: tera::Kwargs, _: &tera::State| if b { FLAG } else { "" });
     tera.add_raw_template("report.md", include_str!("../../templates/report.md.tera")).map_err(err)?;
@@ -371,11 +392,34 @@ pub fn status_badge(s: &str) -> String {
     .to_string()
 }
 
+/// What report.html may load or run: its own inline CSS, nothing else. The
+/// inline `style` attributes pulldown-cmark writes for aligned table
+/// columns need `'unsafe-inline'`; markup from input cannot reach the page
+/// (see [`html`]), so that allows no injected style either.
+pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
 /// `report.html`: the Markdown report as one self-contained page (inline
 /// CSS, no scripts, nothing fetched), so the two can never drift apart.
+///
+/// The Markdown escapes its input already; this is the second wall, should
+/// a template or escape miss a case: raw HTML is shown as text, links go
+/// only to anchors, web pages and mail, and images are shown as their text.
 pub fn html(markdown: &str, title: &str) -> String {
     use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html::push_html};
-    let mut events: Vec<Event> = Parser::new_ext(markdown, Options::ENABLE_TABLES).collect();
+    let mut open_links: Vec<bool> = Vec::new();
+    let mut events: Vec<Event> = Parser::new_ext(markdown, Options::ENABLE_TABLES)
+        .filter_map(|e| match e {
+            Event::Html(t) | Event::InlineHtml(t) => Some(Event::Text(t)),
+            Event::Start(Tag::Link { ref dest_url, .. }) => {
+                let keep = dest_url.starts_with('#') || escape::is_safe_url(dest_url);
+                open_links.push(keep);
+                keep.then_some(e)
+            }
+            Event::End(TagEnd::Link) => open_links.pop().unwrap_or(false).then_some(e),
+            Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => None,
+            e => Some(e),
+        })
+        .collect();
     // Give headings the ids their Markdown links point at.
     let mut i = 0;
     while i < events.len() {
@@ -407,7 +451,7 @@ pub fn html(markdown: &str, title: &str) -> String {
     push_html(&mut body, events);
     let title = title.replace('&', "&amp;").replace('<', "&lt;");
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
         include_str!("../../templates/report.css")
     )
 }

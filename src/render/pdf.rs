@@ -1,9 +1,10 @@
 //! The PDF report, compiled in-process by typst from `templates/report.typ`.
 //!
 //! The template reads the report as JSON data, never as spliced markup. Fonts
-//! come from typst-assets, the date from the snapshot, and the creator string
-//! is pinned, so the same inputs give the same PDF bytes. The output is
-//! PDF/A-3b with `snapshot.json` and `results.json` attached.
+//! come from typst-assets and `fonts/` (CJK and emoji fallbacks), the date
+//! from the snapshot, and the creator string is pinned, so the same inputs
+//! give the same PDF bytes. The output is PDF/A-3b with `snapshot.json` and
+//! `results.json` attached.
 
 use std::collections::HashMap;
 
@@ -11,7 +12,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use typst::diag::{FileError, FileResult};
 use typst::foundations::{Bytes, Datetime, Duration, Smart};
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
-use typst::text::{Font, FontBook};
+use typst::text::{Font, FontBook, is_default_ignorable};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World, WorldExt};
 use typst_layout::PagedDocument;
@@ -21,13 +22,67 @@ use super::{RenderError, Report};
 
 const TEMPLATE: &str = include_str!("../../templates/report.typ");
 
+/// What typst-assets lacks and real resource names hold: CJK (one region's
+/// Noto Sans CJK, subset to the CJK blocks) and monochrome emoji. The
+/// template lists them after its own fonts; see fonts/README.md.
+const FALLBACK_FONTS: [&[u8]; 2] = [
+    include_bytes!("../../fonts/NotoSansCJKsc-Regular-subset.otf"),
+    include_bytes!("../../fonts/NotoEmoji-Regular.ttf"),
+];
+
 /// Fonts are parsed once per process; typst keeps them by index.
 fn fonts() -> &'static (LazyHash<FontBook>, Vec<Font>) {
     static FONTS: std::sync::OnceLock<(LazyHash<FontBook>, Vec<Font>)> = std::sync::OnceLock::new();
     FONTS.get_or_init(|| {
-        let fonts: Vec<Font> = typst_assets::fonts().flat_map(|data| Font::iter(Bytes::new(data))).collect();
+        let fonts: Vec<Font> =
+            typst_assets::fonts().chain(FALLBACK_FONTS).flat_map(|data| Font::iter(Bytes::new(data))).collect();
         (LazyHash::new(FontBook::from_fonts(&fonts)), fonts)
     })
+}
+
+/// Whether some font can draw `c`.
+fn covered(c: char) -> bool {
+    fonts().1.iter().any(|f| f.info().coverage.contains(c as u32))
+}
+
+/// `s` as the PDF can show it. PDF/A forbids the .notdef glyph, so one
+/// character no font has would fail the whole pack; it, and anything that
+/// could repaint or reorder the text (control characters, bidi overrides),
+/// is written as `\u{…}` instead. `None` when `s` needs no change.
+fn printable(s: &str, seen: &mut HashMap<char, bool>) -> Option<String> {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\n') {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => out.push('\n'),
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' => out.push('\n'),
+            '\t' => out.push(' '),
+            c if crate::text::is_unsafe(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            // typst drops these when shaping (they join emoji sequences).
+            c if c.is_ascii() || is_default_ignorable(c) => out.push(c),
+            c if *seen.entry(c).or_insert_with(|| covered(c)) => out.push(c),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    Some(out)
+}
+
+/// Every string in the template's data, made [`printable`].
+fn make_printable(v: &mut serde_json::Value, seen: &mut HashMap<char, bool>) {
+    match v {
+        serde_json::Value::String(s) => {
+            if let Some(p) = printable(s, seen) {
+                *s = p;
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| make_printable(x, seen)),
+        serde_json::Value::Object(m) => m.values_mut().for_each(|x| make_printable(x, seen)),
+        _ => {}
+    }
 }
 
 fn library() -> &'static LazyHash<Library> {
@@ -77,9 +132,28 @@ impl World for ReportWorld {
     }
 }
 
-fn datetime(t: DateTime<Utc>) -> Datetime {
-    Datetime::from_ymd_hms(t.year(), t.month() as u8, t.day() as u8, t.hour() as u8, t.minute() as u8, t.second() as u8)
-        .expect("a chrono time is a valid typst time")
+/// The PDF's date. A PDF date has a four-digit year, so a snapshot dated
+/// outside years 0 to 9999 (a corrupt or crafted one) cannot be packed.
+fn datetime(t: DateTime<Utc>) -> Result<Datetime, RenderError> {
+    (0..=9999)
+        .contains(&t.year())
+        .then(|| {
+            Datetime::from_ymd_hms(
+                t.year(),
+                t.month() as u8,
+                t.day() as u8,
+                t.hour() as u8,
+                t.minute() as u8,
+                t.second() as u8,
+            )
+        })
+        .flatten()
+        .ok_or_else(|| {
+            RenderError::Date(format!(
+                "the snapshot's collection time {} cannot date a PDF, whose years run from 0000 to 9999",
+                t.to_rfc3339()
+            ))
+        })
 }
 
 /// Compile the report to PDF/A-3b bytes.
@@ -90,7 +164,9 @@ pub fn pdf(
     results_json: &str,
     time: DateTime<Utc>,
 ) -> Result<Vec<u8>, RenderError> {
-    let data = serde_json::json!({ "report": report, "pack_id": pack_id });
+    let today = datetime(time)?;
+    let mut data = serde_json::json!({ "report": report, "pack_id": pack_id });
+    make_printable(&mut data, &mut HashMap::new());
     let world = ReportWorld {
         main: Source::new(file_id("report.typ"), TEMPLATE.to_string()),
         files: HashMap::from([
@@ -98,14 +174,14 @@ pub fn pdf(
             (file_id("snapshot.json"), Bytes::new(snapshot_json.as_bytes().to_vec())),
             (file_id("results.json"), Bytes::new(results_json.as_bytes().to_vec())),
         ]),
-        today: datetime(time),
+        today,
     };
     let compiled = typst::compile::<PagedDocument>(&world).output;
     let result = compiled.and_then(|doc| {
         let options = PdfOptions {
             ident: Smart::Custom(format!("evidence-pack/{pack_id}")),
             creator: Smart::Custom(Some(format!("evidence-pack {}", env!("CARGO_PKG_VERSION")))),
-            timestamp: Some(Timestamp::new_utc(datetime(time))),
+            timestamp: Some(Timestamp::new_utc(today)),
             standards: PdfStandards::new(&[PdfStandard::A_3b]).expect("PDF/A-3b is a valid standard"),
             // Tagging costs about a tenth of the render time on a big estate,
             // PDF/A-3b does not require it, and report.html is the

@@ -110,3 +110,66 @@ fn markup_in_resource_names_is_only_text() {
     let text = tool(dir.path(), &["pdftotext", "report.pdf", "-"]);
     assert!(text.contains("#set page(fill: red) *bold* $x^2$ <label> ])"), "name not shown verbatim");
 }
+
+/// Names in CJK scripts and with emoji are real; the PDF shows them (PDF/A
+/// forbids a missing glyph, so without a font for them the pack failed).
+/// A character no font has, and a control character, are written out.
+#[test]
+fn cjk_and_emoji_are_shown_in_the_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = evidence_pack::snapshot::Snapshot::from_json("example", evidence_pack::EXAMPLE_SNAPSHOT).unwrap();
+    let name = "王小明-グループ-관리자 🙂 \u{1F469}\u{200D}\u{1F4BB} \u{10000}\u{1b}[31m";
+    let g = s.resources.iter_mut().find(|r| r.kind == "iam.group").unwrap();
+    g.data["name"] = name.into();
+    let path = dir.path().join("snapshot.json");
+    std::fs::write(&path, s.to_json()).unwrap();
+    std::fs::write(
+        dir.path().join("attestations.yaml"),
+        "attestations:\n  - control: SO1.Q1\n    answer: [so_1_1_primary, so_1_1_alternate]\n    by: 王小明\n    date: 2026-11-20\n    note: 已在控制台核实 🙂 ✅\n",
+    )
+    .unwrap();
+    let (key, _) = crate::harness::keypair(dir.path());
+    let zip = dir.path().join("pack.zip");
+    let out = run(Command::new(BIN)
+        .arg("pack")
+        .arg(&path)
+        .arg("--attestations")
+        .arg(dir.path().join("attestations.yaml"))
+        .arg("--key")
+        .arg(&key)
+        .arg("-o")
+        .arg(&zip));
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(dir.path().join("report.pdf"), entry(&zip, "report.pdf")).unwrap();
+    let text = tool(dir.path(), &["pdftotext", "report.pdf", "-"]);
+    for shown in ["王小明-グループ-관리자", "🙂", "Attested by 王小明", "已在控制台核实", "\\u{10000}\\u{1b}[31m"]
+    {
+        assert!(text.contains(shown), "{shown} missing from the PDF text");
+    }
+    assert!(!text.contains('\u{1b}'), "a control character reached the PDF");
+    let fonts = tool(dir.path(), &["pdffonts", "report.pdf"]);
+    assert!(fonts.contains("NotoSansCJK") && fonts.contains("NotoEmoji"), "{fonts}");
+    let md = String::from_utf8(entry(&zip, "report.md")).unwrap();
+    assert!(md.contains("王小明-グループ-관리자 🙂"));
+}
+
+/// A snapshot dated past year 9999 (corrupt or crafted) cannot date a PDF:
+/// a clear error, not a panic.
+#[test]
+fn a_collection_time_past_year_9999_is_a_clear_error() {
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = evidence_pack::snapshot::Snapshot::from_json("example", evidence_pack::EXAMPLE_SNAPSHOT).unwrap();
+    let far = chrono::Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap();
+    s.collected_at.started = far;
+    s.collected_at.finished = far;
+    let path = dir.path().join("snapshot.json");
+    std::fs::write(&path, s.to_json()).unwrap();
+    let (key, _) = crate::harness::keypair(dir.path());
+    let zip = dir.path().join("pack.zip");
+    let out = Command::new(BIN).arg("pack").arg(&path).arg("--key").arg(&key).arg("-o").arg(&zip).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot date a PDF") && !stderr.contains("panicked"), "{stderr}");
+    assert!(!zip.exists(), "no pack is written");
+}

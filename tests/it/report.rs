@@ -296,3 +296,155 @@ fn remaining_pass_and_fail_cases() {
     set(&mut s, "AES256".into());
     assert_eq!(evaluate::evaluate(&s, &catalog).get("S3.4").unwrap().status.as_str(), "pass");
 }
+
+/// Markup an attacker could put in any text that reaches the report.
+/// `{}` is replaced by the field's name, so each field can be found again.
+const MARKUP: &str = "{} <img src=x onerror=alert(1)><script>alert(2)</script>[link](javascript:alert(3)) \
+    ![i](data:text/html,x) <a href=\"data:text/html,y\">a</a> <https://evil.example> *em* _u_ `c` # h &amp; \
+    after|pipe\n| fake | row |\n\n<svg onload=alert(4)>";
+
+fn markup(field: &str) -> String {
+    MARKUP.replace("{}", field)
+}
+
+/// Every tag pulldown-cmark wrote: `<name attr=…>`, lowercased.
+fn tags(html: &str) -> Vec<String> {
+    html.match_indices('<').map(|(i, _)| html[i..].split_inclusive('>').next().unwrap_or("").to_lowercase()).collect()
+}
+
+/// Text from every input field (catalog, snapshot, attestations,
+/// exceptions) is text in report.md and report.html: no raw HTML, no
+/// script, no event handler, no link but to anchors, web pages and mail.
+#[test]
+fn markup_in_input_text_is_only_text() {
+    // Catalog: a title, a description, an `otherwise`, a section's text, a
+    // remediation link, a question and a choice. JSON strings are YAML.
+    let q = |field: &str| serde_json::to_string(&markup(field)).unwrap();
+    let mut yaml = Catalog::builtin().source;
+    for (from, to) in [
+        ("title: Prevention of Public Access of Cloud Resources", format!("title: {}", q("catalog-title"))),
+        ("description: Foundational control SO 1.", format!("description: {}", q("catalog-description"))),
+        ("otherwise: the root user has an access key", format!("otherwise: {}", q("catalog-otherwise"))),
+        ("text: The root user has MFA and no access keys.", format!("text: {}", q("catalog-section"))),
+        (
+            "url: https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-4",
+            "url: \"javascript:alert(5)\"".to_string(),
+        ),
+        (
+            "question: Are the account's primary contact and its alternate contacts (billing, operations, security) accurate?",
+            format!("question: {}", q("catalog-question")),
+        ),
+        (
+            "title: The primary contact (email and phone) is current and monitored.",
+            format!("title: {}", q("catalog-choice")),
+        ),
+    ] {
+        assert_eq!(yaml.matches(from).count(), 1, "{from}");
+        yaml = yaml.replace(from, &to);
+    }
+    let catalog = Catalog::parse("controls.yaml", &yaml).unwrap();
+
+    // Snapshot: resource names, and a collection error's message.
+    let mut s = with_summary("root_access_keys_present", true.into());
+    for (i, r) in s.resources.iter_mut().filter(|r| r.kind == "iam.user" || r.kind == "iam.group").enumerate() {
+        r.data["name"] = markup(&format!("resource-name-{i}")).into();
+    }
+    if let Some(e) = s.errors.first_mut() {
+        e.message = markup("error-message");
+    }
+
+    let attestations = evaluate::Attestations::parse(
+        "attestations.yaml",
+        &format!(
+            "attestations:\n  - control: SO1.Q1\n    answer: [so_1_1_primary]\n    by: {}\n    date: 2026-11-20\n    note: {}\n",
+            q("attestation-by"),
+            q("attestation-note")
+        ),
+    )
+    .unwrap();
+    let exceptions = evaluate::Exceptions::parse(
+        "exceptions.yaml",
+        &format!(
+            "exceptions:\n  - control: IAM.4\n    resources: ['*']\n    justification: {}\n    approver: {}\n    expires: 2099-01-01\n",
+            q("exception-justification"),
+            q("exception-approver")
+        ),
+    )
+    .unwrap();
+    let inputs = evaluate::Inputs { attestations, exceptions };
+
+    let results = evaluate::evaluate_with(&s, &catalog, &inputs);
+    let report = render::build(&s, "x", &catalog, &results);
+    let md = render::markdown(&report).unwrap();
+    let html = render::html(&md, &report.title);
+
+    // report.md: no raw HTML anywhere, as GitHub or any renderer parses it.
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+    for e in Parser::new_ext(&md, Options::ENABLE_TABLES) {
+        match e {
+            Event::Html(t) | Event::InlineHtml(t) => panic!("raw HTML in report.md: {t}"),
+            Event::Start(Tag::Image { dest_url, .. }) => panic!("image in report.md: {dest_url}"),
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                assert!(
+                    dest_url.starts_with('#') || dest_url.starts_with("https://"),
+                    "link to {dest_url} in report.md"
+                )
+            }
+            _ => {}
+        }
+    }
+
+    // report.html: scripts are forbidden, and nothing from input is markup.
+    assert!(
+        html.contains(&format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">", render::CSP)),
+        "CSP meta tag"
+    );
+    assert!(render::CSP.starts_with("default-src 'none';") && !render::CSP.contains("script-src"));
+    for tag in tags(&html) {
+        assert!(!tag.starts_with("<script") && !tag.starts_with("<img") && !tag.starts_with("<svg"), "{tag}");
+        assert!(
+            !tag.starts_with("<a ") || tag.starts_with("<a href=\"#") || tag.starts_with("<a href=\"https://"),
+            "{tag}"
+        );
+        for attr in tag.split_whitespace().skip(1) {
+            assert!(!attr.starts_with("on"), "event handler in {tag}");
+            assert!(!attr.contains("javascript:") && !attr.contains("data:"), "{tag}");
+        }
+    }
+    // Every field is shown, as the characters it holds; inline fields on
+    // their own table row or paragraph (a `|` or a line break did not split
+    // them). Catalog prose keeps its paragraphs and `code` spans.
+    let prose = ["catalog-description", "catalog-section", "catalog-question"];
+    let inline = [
+        "catalog-title",
+        "catalog-otherwise",
+        "catalog-choice",
+        "resource-name-0",
+        "attestation-by",
+        "attestation-note",
+        "exception-justification",
+        "exception-approver",
+    ];
+    for field in prose.iter().chain(&inline) {
+        let mut shown = format!(
+            "{field} &lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;[link](javascript:alert(3)) \
+             ![i](data:text/html,x) &lt;a href=\"data:text/html,y\"&gt;a&lt;/a&gt; &lt;https://evil.example&gt; \
+             *em* _u_ "
+        );
+        if inline.contains(field) {
+            shown.push_str("`c` # h &amp;amp; after|pipe | fake | row |  &lt;svg onload=alert(4)&gt;");
+        } else {
+            shown.push_str(
+                "<code>c</code> # h &amp;amp; after|pipe\n| fake | row |</p>\n<p>&lt;svg onload=alert(4)&gt;",
+            );
+        }
+        let at = html.find(*field).unwrap_or(0);
+        assert!(
+            html.contains(&shown),
+            "{field} not shown as text:\n{}",
+            html[at..].chars().take(600).collect::<String>()
+        );
+    }
+    assert!(!html.contains("<td>fake</td>"), "a line break in a cell started a new row");
+    assert!(!html.contains("alert(5)"), "a javascript: remediation link is dropped");
+}
