@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use evidence_pack::evaluate::{Attestations, Catalog, Exceptions, Inputs, Results};
 use evidence_pack::seal::{self, Signer};
 use evidence_pack::snapshot::Snapshot;
+use evidence_pack::text::terminal;
 use evidence_pack::{collect, evaluate};
 
 const EXIT_CODES: &str = "\
@@ -111,13 +112,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Check a pack: every hash, no missing or extra file, and the signature.
+    /// Check a pack: its zip structure, the signature, every hash, and no
+    /// missing or extra file. Stricter than `sha256sum -c`: see the README.
     #[command(after_help = EXIT_CODES)]
     Verify {
         pack: PathBuf,
         /// The signer's OpenSSH public key (`.pub`).
         #[arg(long)]
         public_key: PathBuf,
+        /// Also re-seal the pack from its own contents and require the same
+        /// bytes: packs are reproducible, so this leaves no byte unchecked.
+        #[arg(long)]
+        reseal: bool,
     },
     /// Export the catalog's manual questions as a Well-Architected custom lens.
     Lens {
@@ -141,7 +147,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote their input (names, catalog lines); their own
+            // line breaks stay, control characters in them do not.
+            let msg = format!("{e:#}");
+            eprintln!("error: {}", msg.lines().map(terminal).collect::<Vec<_>>().join("\n"));
             ExitCode::from(1)
         }
     }
@@ -157,7 +166,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 quiet,
                 &format!(
                     "wrote {} ({} resources, {} collection errors)",
-                    output.display(),
+                    terminal(&output.display().to_string()),
                     snapshot.resources.len(),
                     snapshot.errors.len()
                 ),
@@ -165,14 +174,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(if snapshot.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(4) })
         }
         Command::Pack { snapshots, pack, output } => {
+            // Fail on a bad catalog, input or key before reading large snapshots.
+            let (catalog, inputs, signer) = prepare(&pack)?;
             let snapshot = read_snapshots(&snapshots)?;
-            write_pack(&snapshot, &pack, &output, quiet)
+            finish(&snapshot, &catalog, &inputs, &signer, &output, quiet)
         }
         Command::Run { aws, pack, output, snapshot: snapshot_out } => {
             // Fail on a bad key, catalog or input before spending time on AWS.
-            let catalog = load_catalog(pack.controls.as_deref())?;
-            let inputs = load_inputs(&pack.inputs)?;
-            let signer = load_key(&pack.key)?;
+            let (catalog, inputs, signer) = prepare(&pack)?;
             let snapshot = collect_snapshot(&aws, Some(catalog.kinds()), quiet)?;
             if let Some(p) = snapshot_out {
                 evidence_pack::fs::write_atomic(&p, snapshot.to_json().as_bytes())?;
@@ -183,41 +192,44 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let catalog = load_catalog(controls.as_deref())?;
             let lens = evidence_pack::render::lens::lens(&catalog);
             evidence_pack::fs::write_atomic(&output, lens.as_bytes())?;
-            note(quiet, &format!("wrote {}", output.display()));
+            note(quiet, &format!("wrote {}", terminal(&output.display().to_string())));
             Ok(ExitCode::SUCCESS)
         }
         Command::Evaluate { snapshots, controls, inputs, json } => {
-            let snapshot = read_snapshots(&snapshots)?;
             let catalog = load_catalog(controls.as_deref())?;
-            let results = evaluate::evaluate_with(&snapshot, &catalog, &load_inputs(&inputs)?);
+            let inputs = load_inputs(&inputs, &catalog)?;
+            let snapshot = read_snapshots(&snapshots)?;
+            let results = evaluate::evaluate_with(&snapshot, &catalog, &inputs);
+            print_warnings(&inputs, &results);
             if json {
                 print!("{}", results.to_json());
             } else {
                 for c in &results.controls {
-                    println!("{:<14} {:<15} {}", c.id, c.status.as_str(), c.reason);
+                    println!("{:<14} {:<15} {}", terminal(&c.id), c.status.as_str(), terminal(&c.reason));
                 }
             }
             Ok(exit_for(&results))
         }
-        Command::Verify { pack, public_key } => {
+        Command::Verify { pack, public_key, reseal } => {
             let key = ssh_key::PublicKey::read_openssh_file(&public_key).with_context(|| {
                 format!("cannot read public key {} (expected an OpenSSH `.pub` line)", public_key.display())
             })?;
             let file = std::fs::File::open(&pack).with_context(|| format!("cannot open {}", pack.display()))?;
-            match seal::verify(std::io::BufReader::new(file), &key, seal::Limits::default()) {
+            let shown = evidence_pack::text::terminal(&pack.to_string_lossy()).into_owned();
+            match seal::verify(std::io::BufReader::new(file), &key, seal::Limits::default(), reseal) {
                 Ok(v) => {
                     println!(
-                        "{}: OK — {} files match {} and the signature is valid ({})",
-                        pack.display(),
+                        "{shown}: OK — {} files match {}{} and the signature is valid ({})",
                         v.files.len(),
                         seal::MANIFEST,
+                        if reseal { ", the pack re-seals to the same bytes," } else { "" },
                         v.signer_fingerprint
                     );
                     println!("pack id: {}", v.pack_id);
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
-                    eprintln!("{}: FAILED — {e}", pack.display());
+                    eprintln!("{shown}: FAILED — {e}");
                     Ok(ExitCode::from(5))
                 }
             }
@@ -233,8 +245,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )?;
             evidence_pack::fs::write_atomic(&output, &packed.zip)?;
             print_summary(&packed.results, &output, quiet);
-            println!("public key: {}", pub_path.display());
-            println!("verify with: evidence-pack verify {} --public-key {}", output.display(), pub_path.display());
+            let (output, pub_path) = (output.display().to_string(), pub_path.display().to_string());
+            println!("public key: {}", terminal(&pub_path));
+            println!("verify with: evidence-pack verify {} --public-key {}", terminal(&output), terminal(&pub_path));
             // The demo account fails controls on purpose; that is not an error here.
             Ok(ExitCode::SUCCESS)
         }
@@ -280,22 +293,36 @@ fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
     })
 }
 
-fn load_inputs(args: &InputArgs) -> Result<Inputs> {
-    Ok(Inputs {
+/// Read the inputs and check them against the catalog they will be applied with.
+fn load_inputs(args: &InputArgs, catalog: &Catalog) -> Result<Inputs> {
+    let inputs = Inputs {
         attestations: args.attestations.as_deref().map(Attestations::read).transpose()?.unwrap_or_default(),
         exceptions: args.exceptions.as_deref().map(Exceptions::read).transpose()?.unwrap_or_default(),
-    })
+    };
+    inputs.check(catalog)?;
+    Ok(inputs)
+}
+
+/// Inputs that applied oddly are worth a look but do not stop the run; they
+/// show even with --quiet, as they say the inputs and the pack disagree.
+fn print_warnings(inputs: &Inputs, results: &Results) {
+    use evidence_pack::text::terminal;
+    for w in inputs.warnings(results) {
+        eprintln!("warning: {}:{}:{}: {}", terminal(&w.path), w.line, w.column, terminal(&w.message));
+        eprintln!("  hint: {}", terminal(&w.hint));
+    }
 }
 
 fn load_key(path: &Path) -> Result<Signer> {
     Ok(Signer::from_file(path)?)
 }
 
-fn write_pack(snapshot: &Snapshot, args: &PackArgs, output: &Path, quiet: bool) -> Result<ExitCode> {
+/// Everything a pack needs besides the snapshot, checked up front.
+fn prepare(args: &PackArgs) -> Result<(Catalog, Inputs, Signer)> {
     let catalog = load_catalog(args.controls.as_deref())?;
-    let inputs = load_inputs(&args.inputs)?;
+    let inputs = load_inputs(&args.inputs, &catalog)?;
     let signer = load_key(&args.key)?;
-    finish(snapshot, &catalog, &inputs, &signer, output, quiet)
+    Ok((catalog, inputs, signer))
 }
 
 fn finish(
@@ -308,6 +335,7 @@ fn finish(
 ) -> Result<ExitCode> {
     let packed = evidence_pack::pack(snapshot, catalog, inputs, signer).context("building the pack")?;
     evidence_pack::fs::write_atomic(output, &packed.zip)?;
+    print_warnings(inputs, &packed.results);
     print_summary(&packed.results, output, quiet);
     Ok(exit_for(&packed.results))
 }
@@ -318,7 +346,7 @@ fn print_summary(results: &Results, output: &Path, quiet: bool) {
         quiet,
         &format!(
             "wrote {}: {} controls — {} pass, {} fail, {} error, {} manual ({} open), {} not applicable, {} excepted",
-            output.display(),
+            terminal(&output.display().to_string()),
             results.controls.len(),
             s.pass,
             s.fail,

@@ -6,6 +6,7 @@ mod harness;
 
 mod catalog;
 mod collect;
+mod hostile;
 mod inputs;
 mod pdf;
 mod report;
