@@ -7,6 +7,7 @@
 pub mod collect;
 pub mod evaluate;
 pub mod fs;
+pub mod pack;
 pub mod render;
 pub mod seal;
 pub mod snapshot;
@@ -49,30 +50,27 @@ pub fn pack(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs, signer: &Si
     let report = render::build(snapshot, &seal::sha256_hex(snapshot_json.as_bytes()), catalog, &results);
     let markdown = render::markdown(&report)?;
     let mut files = vec![
-        PackFile::new("controls.yaml", catalog.source.clone()),
-        PackFile::new("report.html", render::html(&markdown, &report.title)),
-        PackFile::new("report.md", markdown),
-        PackFile::new("results.json", results_json.clone()),
-        PackFile::new("snapshot.json", snapshot_json.clone()),
+        PackFile::new(pack::CONTROLS, catalog.source.clone()),
+        PackFile::new(pack::REPORT_HTML, render::html(&markdown, &report.title)),
+        PackFile::new(pack::REPORT_MD, markdown),
+        PackFile::new(pack::RESULTS, results_json.clone()),
+        PackFile::new(pack::SNAPSHOT, snapshot_json.clone()),
     ];
     // What people added travels with the pack, hashed like the rest.
     if !inputs.attestations.source.is_empty() {
-        files.push(PackFile::new("attestations.yaml", inputs.attestations.source.clone()));
+        files.push(PackFile::new(pack::ATTESTATIONS, inputs.attestations.source.clone()));
         for (name, bytes) in inputs.attestations.files() {
             files.push(PackFile::new(name, bytes));
         }
     }
     if !inputs.exceptions.source.is_empty() {
-        files.push(PackFile::new("exceptions.yaml", inputs.exceptions.source.clone()));
+        files.push(PackFile::new(pack::EXCEPTIONS, inputs.exceptions.source.clone()));
     }
     // The PDF shows the pack id, so the id covers every file but the PDF.
-    let id = seal::pack_id(&seal::manifest(&files));
+    let id = pack::id(&seal::manifest(&files));
     let time = snapshot.collected_at.finished;
     let pdf = render::pdf::pdf(&report, &id, &snapshot_json, &results_json, time)?;
-    files.push(PackFile::new(PDF, pdf));
+    files.push(PackFile::new(pack::REPORT_PDF, pdf));
     let zip = seal::seal(files, signer, time)?;
     Ok(Pack { zip, results, id })
 }
-
-/// The report PDF's name in a pack; the pack id leaves its line out.
-pub const PDF: &str = "report.pdf";

@@ -72,7 +72,7 @@ fn located(path: &str, pos: Pos, message: String, hint: &str) -> Located {
 /// could not hold it as written.
 fn member_name(control: &str, evidence: &str) -> Result<String, String> {
     let file = Path::new(evidence).file_name().and_then(|n| n.to_str()).ok_or("it names no file")?;
-    let name = format!("attestations/{control}/{file}");
+    let name = format!("{}/{control}/{file}", crate::pack::ATTESTATION_EVIDENCE);
     match crate::seal::name::problem(&name) {
         Some(why) => Err(format!("it would be packed as '{}', which a pack cannot hold: {why}", shown(&name))),
         None => Ok(name),

@@ -21,8 +21,7 @@ pub use verify::{Limits, Verified, VerifyError, verify};
 /// SSHSIG namespace: a signature made for a pack cannot be replayed as,
 /// say, a git commit signature, and vice versa.
 pub const NAMESPACE: &str = "evidence-pack";
-pub const MANIFEST: &str = "SHA256SUMS";
-pub const SIGNATURE: &str = "SHA256SUMS.sig";
+pub use crate::pack::{MANIFEST, SIGNATURE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
@@ -117,12 +116,6 @@ impl Signer {
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-/// A pack's id: the SHA-256 of its manifest without the PDF's line (the
-/// PDF prints the id, so it cannot be part of what the id covers).
-pub fn pack_id(manifest_without_pdf: &str) -> String {
-    sha256_hex(manifest_without_pdf.as_bytes())
 }
 
 /// `sha256sum` format, sorted by name, two spaces (text mode) as

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use ssh_key::{PublicKey, SshSig};
 
 use super::{MANIFEST, NAMESPACE, SIGNATURE, name};
+use crate::pack::REQUIRED;
 use crate::text::terminal;
 
 /// Bounds that keep a crafted zip from exhausting memory, disk or time.
@@ -38,10 +39,6 @@ impl Default for Limits {
 /// `SHA256SUMS` of a pack of `max_entries` files is well under this.
 const MAX_MANIFEST: u64 = 4 << 20;
 const MAX_SIGNATURE: u64 = 64 << 10;
-
-/// What every pack holds besides the manifest and its signature.
-pub const REQUIRED: [&str; 6] =
-    ["controls.yaml", "report.html", "report.md", crate::PDF, "results.json", "snapshot.json"];
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum VerifyError {
@@ -452,10 +449,8 @@ pub fn verify<R: Read + Seek>(
         resealed_matches(&mut zip, &list)?;
     }
 
-    let without_pdf: String =
-        listed.iter().filter(|(n, _)| n != crate::PDF).map(|(n, h)| format!("{h}  {n}\n")).collect();
     Ok(Verified {
-        pack_id: super::pack_id(&without_pdf),
+        pack_id: crate::pack::id(text),
         files: listed.into_iter().collect(),
         signer_fingerprint: key.fingerprint(Default::default()).to_string(),
     })
