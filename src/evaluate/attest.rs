@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
-use super::catalog::{Catalog, Kind, Located, Manual, Pos, Risk, from_yaml};
+use super::catalog::{Catalog, ControlBody, Located, Manual, Pos, Risk, from_yaml};
 use super::{Inputs, Results, Status};
 use crate::fs::{self, FsError, Links, cap};
 use crate::text::terminal;
@@ -92,10 +92,10 @@ fn ids_of(catalog: &Catalog, manual: bool) -> String {
     let ids: Vec<&str> = catalog
         .controls
         .iter()
-        .filter(|c| match c.kind {
-            Kind::Manual(_) => manual,
-            Kind::Check(_) => !manual,
-            Kind::Composite(_) => false,
+        .filter(|c| match c.body {
+            ControlBody::Manual(_) => manual,
+            ControlBody::Check(_) => !manual,
+            ControlBody::Composite(_) => false,
         })
         .map(|c| c.id.as_str())
         .collect();
@@ -332,8 +332,8 @@ impl Attestations {
             if let Some(why) = id_problem(&a.control) {
                 return Err(bad(format!("control id '{}' is not valid: {why}", shown(&a.control)), ID_HINT.into()));
             }
-            match catalog.get(&a.control).map(|c| &c.kind) {
-                Some(Kind::Manual(_)) => {}
+            match catalog.get(&a.control).map(|c| &c.body) {
+                Some(ControlBody::Manual(_)) => {}
                 None => {
                     return Err(bad(
                         format!("control {} is not in the catalog '{}'", a.control, shown(&catalog.name)),
@@ -442,18 +442,18 @@ impl Exceptions {
                 )
                 .into());
             }
-            match catalog.get(&e.control).map(|c| &c.kind) {
-                Some(Kind::Check(_)) => {}
+            match catalog.get(&e.control).map(|c| &c.body) {
+                Some(ControlBody::Check(_)) => {}
                 None => {
                     return Err(bad(format!("control {} is not in the catalog '{}'", e.control, shown(&catalog.name))));
                 }
-                Some(Kind::Manual(_)) => {
+                Some(ControlBody::Manual(_)) => {
                     return Err(bad(format!(
                         "control {} is answered by a person; an exception covers failing resources of an automated check",
                         e.control
                     )));
                 }
-                Some(Kind::Composite(_)) => {
+                Some(ControlBody::Composite(_)) => {
                     return Err(bad(format!(
                         "control {} is made of other controls; write the exception for the included control that fails",
                         e.control

@@ -251,7 +251,7 @@ pub struct Section {
 }
 
 #[derive(Debug, Clone)]
-pub enum Kind {
+pub enum ControlBody {
     Check(Check),
     Composite(Vec<Section>),
     Manual(Manual),
@@ -267,7 +267,7 @@ pub struct Control {
     pub remediation: Option<Remediation>,
     pub params: BTreeMap<String, serde_json::Value>,
     pub evidence: Vec<String>,
-    pub kind: Kind,
+    pub body: ControlBody,
 }
 
 #[derive(Debug, Clone)]
@@ -398,9 +398,9 @@ impl Catalog {
         let mut included_at: HashMap<(usize, String), Pos> = HashMap::new();
         for c in raw.controls {
             let id = c.id.value.clone();
-            let kinds_given =
+            let bodies_given =
                 [c.check.is_some(), !c.sections.is_empty(), c.manual.is_some()].iter().filter(|x| **x).count();
-            if kinds_given != 1 {
+            if bodies_given != 1 {
                 return Err(invalid(
                     (&c.id).into(),
                     format!("control '{id}' must have exactly one of `check`, `sections` or `manual`"),
@@ -408,7 +408,7 @@ impl Catalog {
                 ));
             }
             let mut evidence = c.evidence.iter().map(known_kind).collect::<Result<Vec<_>, _>>()?;
-            let kind = if let Some(ch) = c.check {
+            let body = if let Some(ch) = c.check {
                 let listed = match &ch.resource.value {
                     OneOrMany::One(k) => vec![k.clone()],
                     OneOrMany::Many(ks) => ks.clone(),
@@ -446,7 +446,7 @@ impl Catalog {
                 if evidence.is_empty() {
                     evidence.extend(resources.iter().cloned());
                 }
-                Kind::Check(Check {
+                ControlBody::Check(Check {
                     subject: ch.subject.unwrap_or_else(|| kinds::label_of_kind(&resources[0]).to_string()),
                     scope: ch.scope.as_ref().map(expr).transpose()?,
                     flag: ch.flag.as_ref().map(expr).transpose()?,
@@ -474,7 +474,7 @@ impl Catalog {
                 super::attest::validate(&m).map_err(|message| {
                     invalid((&c.id).into(), format!("control '{id}': {message}"), "a manual control needs choices with unique ids and risk rules over them, ending with `condition: default`")
                 })?;
-                Kind::Manual(m)
+                ControlBody::Manual(m)
             } else {
                 let mut sections = Vec::new();
                 for s in &c.sections {
@@ -495,7 +495,7 @@ impl Catalog {
                         evidence: s.evidence.iter().map(known_kind).collect::<Result<_, _>>()?,
                     });
                 }
-                Kind::Composite(sections)
+                ControlBody::Composite(sections)
             };
             controls.push(Control {
                 id,
@@ -506,7 +506,7 @@ impl Catalog {
                 remediation: c.remediation,
                 params: c.params,
                 evidence,
-                kind,
+                body,
             });
         }
         if let Err(cycle) = dependency_order(&controls) {
@@ -543,10 +543,12 @@ impl Catalog {
         let mut out: BTreeSet<String> = BTreeSet::new();
         for c in &self.controls {
             out.extend(c.evidence.iter().cloned());
-            match &c.kind {
-                Kind::Check(ch) => out.extend(ch.needs.iter().cloned()),
-                Kind::Composite(sections) => out.extend(sections.iter().flat_map(|s| s.evidence.iter().cloned())),
-                Kind::Manual(_) => {}
+            match &c.body {
+                ControlBody::Check(ch) => out.extend(ch.needs.iter().cloned()),
+                ControlBody::Composite(sections) => {
+                    out.extend(sections.iter().flat_map(|s| s.evidence.iter().cloned()))
+                }
+                ControlBody::Manual(_) => {}
             }
         }
         out
@@ -561,7 +563,7 @@ impl Catalog {
     pub fn composites_in_order(&self) -> Vec<&Control> {
         let order = dependency_order(&self.controls).unwrap_or_else(|_| {
             // A loaded catalog has no cycle; one built otherwise is taken as written.
-            (0..self.controls.len()).filter(|&i| matches!(self.controls[i].kind, Kind::Composite(_))).collect()
+            (0..self.controls.len()).filter(|&i| matches!(self.controls[i].body, ControlBody::Composite(_))).collect()
         });
         order.into_iter().map(|i| &self.controls[i]).collect()
     }
@@ -574,18 +576,18 @@ impl Catalog {
 fn dependency_order(controls: &[Control]) -> Result<Vec<usize>, Vec<usize>> {
     let index: HashMap<&str, usize> = controls.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
     let includes = |i: usize| -> Vec<usize> {
-        match &controls[i].kind {
-            Kind::Composite(sections) => sections
+        match &controls[i].body {
+            ControlBody::Composite(sections) => sections
                 .iter()
                 .flat_map(|s| &s.controls)
                 .filter_map(|id| index.get(id.as_str()).copied())
-                .filter(|&j| matches!(controls[j].kind, Kind::Composite(_)))
+                .filter(|&j| matches!(controls[j].body, ControlBody::Composite(_)))
                 .collect(),
             _ => vec![],
         }
     };
     let composites: Vec<usize> =
-        (0..controls.len()).filter(|&i| matches!(controls[i].kind, Kind::Composite(_))).collect();
+        (0..controls.len()).filter(|&i| matches!(controls[i].body, ControlBody::Composite(_))).collect();
     let mut waiting: HashMap<usize, usize> = HashMap::new();
     let mut dependents: HashMap<usize, Vec<usize>> = HashMap::new();
     for &i in &composites {

@@ -913,7 +913,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::evaluate::catalog::{Catalog, Kind};
+    use crate::evaluate::catalog::{Catalog, ControlBody};
 
     const AT: Pos = Pos { line: 1, column: 1 };
 
@@ -1083,7 +1083,7 @@ mod tests {
         let catalog = Catalog::builtin();
         let (mut bytes, mut nodes, mut depth, mut nesting) = (0, 0, 0, 0);
         for c in &catalog.controls {
-            if let Kind::Check(ch) = &c.kind {
+            if let ControlBody::Check(ch) = &c.body {
                 for e in ch.scope.iter().chain(&ch.flag).chain(ch.assertions.iter().map(|a| &a.that)) {
                     let s = shape_of(&e.source);
                     bytes = bytes.max(e.source.len());
@@ -1189,7 +1189,7 @@ mod calibration {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::evaluate::catalog::{Catalog, Kind};
+    use crate::evaluate::catalog::{Catalog, ControlBody};
 
     /// What each check of the bundled catalog spends on one resource, at
     /// most, over the snapshot in `EVIDENCE_PACK_SNAPSHOT` (default: the
@@ -1206,7 +1206,7 @@ mod calibration {
             let mut costs = Vec::new();
             let (mut plain, mut hooked) = (Duration::ZERO, Duration::ZERO);
             for c in &catalog.controls {
-                let Kind::Check(ch) = &c.kind else { continue };
+                let ControlBody::Check(ch) = &c.body else { continue };
                 let budget = env.budget();
                 let ctx = env.context(&c.params, true);
                 let start = Instant::now();

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::evaluate::catalog::{Kind, Link, Manual};
+use crate::evaluate::catalog::{ControlBody, Link, Manual};
 use crate::evaluate::{Catalog, Control};
 
 /// Lens ids allow letters, digits and underscores.
@@ -47,15 +47,15 @@ fn question(c: &Control, m: &Manual) -> Value {
 
 pub fn lens(catalog: &Catalog) -> String {
     let manual = |id: &str| {
-        catalog.get(id).and_then(|c| match &c.kind {
-            Kind::Manual(m) => Some((c, m)),
+        catalog.get(id).and_then(|c| match &c.body {
+            ControlBody::Manual(m) => Some((c, m)),
             _ => None,
         })
     };
     let mut placed = std::collections::BTreeSet::new();
     let mut pillars = Vec::new();
     for c in &catalog.controls {
-        let Kind::Composite(sections) = &c.kind else { continue };
+        let ControlBody::Composite(sections) = &c.body else { continue };
         let questions: Vec<Value> = sections
             .iter()
             .flat_map(|s| s.controls.iter())

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::evaluate::{Catalog, ControlResult, ExceptionNote, Kind, Results};
+use crate::evaluate::{Catalog, ControlBody, ControlResult, ExceptionNote, Results};
 use crate::snapshot::{CollectionError, Snapshot};
 pub use tables::Table;
 
@@ -175,8 +175,8 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
         let Some(r) = results.get(&c.id) else { continue };
         let mut sections = Vec::new();
         let mut tables = Vec::new();
-        match &c.kind {
-            Kind::Composite(secs) => {
+        match &c.body {
+            ControlBody::Composite(secs) => {
                 for s in secs {
                     let ids: Vec<&str> = s.controls.iter().map(String::as_str).collect();
                     let parts: Vec<&ControlResult> = ids.iter().filter_map(|i| results.get(i)).collect();
@@ -221,12 +221,12 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
                 .and_then(|r| r.url.clone())
                 .filter(|u| escape::is_safe_url(u))
                 .unwrap_or_default(),
-            question: match &c.kind {
-                Kind::Manual(m) => m.question.clone(),
+            question: match &c.body {
+                ControlBody::Manual(m) => m.question.clone(),
                 _ => String::new(),
             },
-            choices: match &c.kind {
-                Kind::Manual(m) => m
+            choices: match &c.body {
+                ControlBody::Manual(m) => m
                     .choices
                     .iter()
                     .map(|ch| ChoiceView {
