@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use crate::snapshot::kinds::{
     AccountSummary, AcmCertificate, AnomalyMonitor, BillingAlarm, BlockPublicAccess, Bucket, Compliance,
-    CredentialReportRow, DbCluster, DbInstance, DbSnapshot, Distribution, EcrRepository, GuardDutyRegion, IamGroup,
-    IamPolicy, IamRole, IamUser, Instance, KmsKey, ManagedInstance, NetworkAcl, OrganizationMembership, PasswordPolicy,
-    ResourceData, Secret, SecurityContact, SecurityGroup, SgRule, Snapshot as EbsSnapshot, SsmDocument, TaskDefinition,
-    Trail, WebAcl,
+    CredentialReportRow, DbCluster, DbInstance, DbSnapshot, Distribution, EbsSnapshot, EcrRepository, GuardDutyRegion,
+    IamGroup, IamPolicy, IamRole, IamUser, Instance, KmsKey, ManagedInstance, NetworkAcl, OrganizationMembership,
+    PasswordPolicy, ResourceData, Secret, SecurityContact, SecurityGroup, SgRule, SsmDocument, TaskDefinition, Trail,
+    WebAcl,
 };
 use crate::snapshot::{GLOBAL, Resource, Snapshot};
 

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use kinds::ResourceData;
+pub use kinds::{Kind, ResourceData};
 
 /// Bumped whenever a field changes meaning or goes away; added fields keep it.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -82,7 +82,7 @@ pub struct Resource {
 
 impl Resource {
     /// The resource's data as its typed struct, or `None` if it is another kind.
-    pub fn parse<T: ResourceData>(&self) -> Option<Result<T, serde_json::Error>> {
+    pub fn parse<T: Kind>(&self) -> Option<Result<T, serde_json::Error>> {
         (self.kind == T::KIND).then(|| serde_json::from_value(self.data.clone()))
     }
 }
@@ -157,21 +157,12 @@ impl Snapshot {
         self.resources.iter().filter(move |r| r.kind == kind)
     }
 
-    /// Typed view of every resource of one kind, with its metadata.
-    pub fn typed<T: ResourceData>(&self) -> Vec<(&Resource, T)> {
-        self.of_kind(T::KIND).filter_map(|r| serde_json::from_value(r.data.clone()).ok().map(|d| (r, d))).collect()
-    }
-
     pub fn errors_for<'a>(&'a self, kinds: &'a BTreeSet<String>) -> impl Iterator<Item = &'a CollectionError> + 'a {
         self.errors.iter().filter(move |e| e.resource_types.iter().any(|t| kinds.contains(t)))
     }
 
     pub fn regions(&self) -> BTreeSet<&str> {
         self.accounts.iter().flat_map(|a| a.regions.iter().map(String::as_str)).collect()
-    }
-
-    pub fn alias_of(&self, account: &str) -> Option<&str> {
-        self.accounts.iter().find(|a| a.account_id == account).and_then(|a| a.alias.as_deref())
     }
 
     /// Merge snapshots taken of several accounts into one (for a pack that

@@ -1,0 +1,24 @@
+//! ECS task definitions.
+
+use serde::{Deserialize, Serialize};
+
+use super::text;
+
+/// An ECS task definition's containers and the NAMES of their environment
+/// variables; values are never kept, since they may be secrets.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TaskDefinition {
+    pub arn: String,
+    pub containers: Vec<ContainerEnv>,
+}
+kind!(TaskDefinition, "ecs.task_definition", "task definition", |data| text(data, "arn")
+    .rsplit('/')
+    .next()
+    .unwrap_or_default()
+    .to_string());
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ContainerEnv {
+    pub name: String,
+    pub environment: Vec<String>,
+}
