@@ -2,7 +2,7 @@
 //! status, validity, renewal and use.
 
 use aws_sdk_acm::Client;
-use aws_sdk_acm::types::{Filters, KeyAlgorithm};
+use aws_sdk_acm::types::{CertificateDetail, Filters, KeyAlgorithm};
 
 use super::{Ctx, Found, time};
 use crate::snapshot::kinds::{AcmCertificate, DomainValidation, ResourceData};
@@ -11,7 +11,6 @@ const PER_CERT: usize = 8;
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
     let client = Client::new(&ctx.in_region(&region));
-    let mut found = Found::default();
     // Without an explicit key type filter ListCertificates returns only
     // RSA_2048 certificates.
     let all_key_types = Filters::builder()
@@ -27,32 +26,20 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
         .await
         .into_iter()
         .collect::<Result<Vec<_>, _>>();
-    let arns: Vec<String> = match listed {
-        Ok(l) => l.iter().filter_map(|c| c.certificate_arn().map(String::from)).collect(),
-        Err(e) => {
-            found.fail(ctx, &region, "acm:ListCertificates", &[AcmCertificate::KIND], &e);
-            ctx.done();
-            return found;
-        }
-    };
-    found.extend(super::per_item(arns, PER_CERT, |arn| describe(ctx, &client, &region, arn)).await);
-    ctx.done();
-    found
+    let arns = listed.map(|l| l.into_iter().filter_map(|c| c.certificate_arn));
+    Found::each_read(ctx, &region, "acm:ListCertificates", &[AcmCertificate::KIND], arns, PER_CERT, |arn| {
+        describe(ctx, &client, &region, arn)
+    })
+    .await
 }
 
 async fn describe(ctx: &Ctx, client: &Client, region: &str, arn: String) -> Found {
-    const OP: &str = "acm:DescribeCertificate";
-    let mut found = Found::default();
-    let c = match client.describe_certificate().certificate_arn(&arn).send().await {
-        Ok(out) => match out.certificate {
-            Some(c) => c,
-            None => return found,
-        },
-        Err(e) => {
-            found.fail(ctx, region, OP, &[AcmCertificate::KIND], &e);
-            return found;
-        }
-    };
+    let described = client.describe_certificate().certificate_arn(&arn).send().await;
+    let certificate = described.map(|out| out.certificate.map(|c| (arn, c)));
+    Found::each(ctx, region, "acm:DescribeCertificate", certificate, |(arn, c)| describe_one(arn, c))
+}
+
+fn describe_one(arn: String, c: CertificateDetail) -> (String, AcmCertificate) {
     let s = |v: Option<&str>| v.map(String::from);
     let data = AcmCertificate {
         arn: arn.clone(),
@@ -83,6 +70,5 @@ async fn describe(ctx: &Ctx, client: &Client, region: &str, arn: String) -> Foun
             })
             .collect(),
     };
-    found.add(ctx, region, arn, OP, &data);
-    found
+    (arn, data)
 }

@@ -1,40 +1,35 @@
-//! CloudFront (global): distributions and how their S3 origins are reached.
+//! CloudFront (global, read in its home region): distributions and how
+//! their S3 origins are reached.
 
 use aws_sdk_cloudfront::Client;
 
 use super::{Ctx, Found};
 use crate::snapshot::GLOBAL;
-use crate::snapshot::kinds::{Distribution, ResourceData, S3Origin};
+use crate::snapshot::kinds::{Distribution, S3Origin};
 
-pub(crate) async fn collect(ctx: &Ctx) -> Found {
-    const OP: &str = "cloudfront:ListDistributions";
-    let client = Client::new(&ctx.in_region("us-east-1"));
-    let mut found = Found::default();
-    match client.list_distributions().into_paginator().send().collect::<Result<Vec<_>, _>>().await {
-        Ok(pages) => {
-            for d in pages.iter().filter_map(|p| p.distribution_list()).flat_map(|l| l.items()) {
-                let s3_origins = d
-                    .origins()
-                    .map(|o| o.items())
-                    .unwrap_or_default()
-                    .iter()
-                    .filter(|o| o.s3_origin_config().is_some() || o.domain_name().contains(".s3."))
-                    .map(|o| S3Origin {
-                        id: o.id().to_string(),
-                        domain: o.domain_name().to_string(),
-                        origin_access_identity: o
-                            .s3_origin_config()
-                            .map(|c| c.origin_access_identity().to_string())
-                            .filter(|s| !s.is_empty()),
-                        origin_access_control: o.origin_access_control_id().map(String::from).filter(|s| !s.is_empty()),
-                    })
-                    .collect();
-                let data = Distribution { id: d.id().to_string(), arn: d.arn().to_string(), s3_origins };
-                found.add(ctx, GLOBAL, data.arn.clone(), OP, &data);
-            }
-        }
-        Err(e) => found.fail(ctx, GLOBAL, OP, &[Distribution::KIND], &e),
-    }
-    ctx.done();
-    found
+pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
+    let client = Client::new(&ctx.in_region(&region));
+    let pages = client.list_distributions().into_paginator().send().collect::<Result<Vec<_>, _>>().await;
+    let distributions =
+        pages.map(|p| p.into_iter().filter_map(|p| p.distribution_list).flat_map(|l| l.items.unwrap_or_default()));
+    Found::each(ctx, GLOBAL, "cloudfront:ListDistributions", distributions, |d| {
+        let s3_origins = d
+            .origins()
+            .map(|o| o.items())
+            .unwrap_or_default()
+            .iter()
+            .filter(|o| o.s3_origin_config().is_some() || o.domain_name().contains(".s3."))
+            .map(|o| S3Origin {
+                id: o.id().to_string(),
+                domain: o.domain_name().to_string(),
+                origin_access_identity: o
+                    .s3_origin_config()
+                    .map(|c| c.origin_access_identity().to_string())
+                    .filter(|s| !s.is_empty()),
+                origin_access_control: o.origin_access_control_id().map(String::from).filter(|s| !s.is_empty()),
+            })
+            .collect();
+        let data = Distribution { id: d.id().to_string(), arn: d.arn().to_string(), s3_origins };
+        (data.arn.clone(), data)
+    })
 }

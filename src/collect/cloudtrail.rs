@@ -13,18 +13,12 @@ use crate::snapshot::kinds::{
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
     let client = Client::new(&ctx.in_region(&region));
-    let mut found = Found::default();
     // Shadow copies of multi-region trails would repeat them in every region;
     // each trail is read once, in its home region.
-    let trails = match client.describe_trails().include_shadow_trails(false).send().await {
-        Ok(out) => out.trail_list.unwrap_or_default(),
-        Err(e) => {
-            found.fail(ctx, &region, "cloudtrail:DescribeTrails", &[Trail::KIND, STATUS, SELECTORS], &e);
-            ctx.done();
-            return found;
-        }
-    };
-    let parts = super::per_item(trails, 8, |t| {
+    let trails = client.describe_trails().include_shadow_trails(false).send().await;
+    let trails = trails.map(|out| out.trail_list.unwrap_or_default());
+    let kinds = [Trail::KIND, STATUS, SELECTORS];
+    Found::each_read(ctx, &region, "cloudtrail:DescribeTrails", &kinds, trails, 8, |t| {
         let client = &client;
         let region = &region;
         async move {
@@ -83,10 +77,7 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
             found
         }
     })
-    .await;
-    found.extend(parts);
-    ctx.done();
-    found
+    .await
 }
 
 fn advanced_json(s: &AdvancedEventSelector) -> serde_json::Value {

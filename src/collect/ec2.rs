@@ -6,7 +6,9 @@ use aws_sdk_ec2::types::IpPermission;
 
 use super::{Ctx, Found};
 use crate::snapshot::GLOBAL;
-use crate::snapshot::kinds::{Instance, NaclEntry, NetworkAcl, Region, ResourceData, SecurityGroup, SgRule, Snapshot};
+use crate::snapshot::kinds::{
+    EbsSnapshot, Instance, NaclEntry, NetworkAcl, Region, ResourceData, SecurityGroup, SgRule,
+};
 
 pub(crate) struct Regions {
     pub found: Found,
@@ -56,73 +58,53 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
         instances(ctx, &client, &region),
         snapshots(ctx, &client, &region)
     );
-    let mut found = a;
-    for f in [b, c, d] {
-        found.extend(f);
-    }
-    ctx.done();
-    found
+    [a, b, c, d].into_iter().collect()
 }
 
 async fn network_acls(ctx: &Ctx, client: &Client, region: &str) -> Found {
-    const OP: &str = "ec2:DescribeNetworkAcls";
-    let mut found = Found::default();
-    match client.describe_network_acls().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await {
-        Ok(acls) => {
-            for a in acls {
-                let data = NetworkAcl {
-                    acl_id: a.network_acl_id().unwrap_or_default().to_string(),
-                    vpc_id: a.vpc_id().map(String::from),
-                    is_default: a.is_default().unwrap_or(false),
-                    entries: a
-                        .entries()
-                        .iter()
-                        .map(|e| NaclEntry {
-                            rule_number: i64::from(e.rule_number().unwrap_or(0)),
-                            egress: e.egress().unwrap_or(false),
-                            protocol: e.protocol().unwrap_or("-1").to_string(),
-                            action: e.rule_action().map(|r| r.as_str()).unwrap_or_default().to_string(),
-                            cidr: e.cidr_block().or(e.ipv6_cidr_block()).unwrap_or_default().to_string(),
-                            from_port: e.port_range().and_then(|p| p.from()).map(i64::from),
-                            to_port: e.port_range().and_then(|p| p.to()).map(i64::from),
-                        })
-                        .collect(),
-                };
-                let arn = format!("arn:aws:ec2:{region}:{}:network-acl/{}", ctx.account(), data.acl_id);
-                found.add(ctx, region, arn, OP, &data);
-            }
-        }
-        Err(e) => found.fail(ctx, region, OP, &[NetworkAcl::KIND], &e),
-    }
-    found
+    let acls = client.describe_network_acls().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await;
+    Found::each(ctx, region, "ec2:DescribeNetworkAcls", acls, |a| {
+        let data = NetworkAcl {
+            acl_id: a.network_acl_id().unwrap_or_default().to_string(),
+            vpc_id: a.vpc_id().map(String::from),
+            is_default: a.is_default().unwrap_or(false),
+            entries: a
+                .entries()
+                .iter()
+                .map(|e| NaclEntry {
+                    rule_number: i64::from(e.rule_number().unwrap_or(0)),
+                    egress: e.egress().unwrap_or(false),
+                    protocol: e.protocol().unwrap_or("-1").to_string(),
+                    action: e.rule_action().map(|r| r.as_str()).unwrap_or_default().to_string(),
+                    cidr: e.cidr_block().or(e.ipv6_cidr_block()).unwrap_or_default().to_string(),
+                    from_port: e.port_range().and_then(|p| p.from()).map(i64::from),
+                    to_port: e.port_range().and_then(|p| p.to()).map(i64::from),
+                })
+                .collect(),
+        };
+        (format!("arn:aws:ec2:{region}:{}:network-acl/{}", ctx.account(), data.acl_id), data)
+    })
 }
 
 async fn instances(ctx: &Ctx, client: &Client, region: &str) -> Found {
-    const OP: &str = "ec2:DescribeInstances";
-    let mut found = Found::default();
-    match client.describe_instances().into_paginator().send().collect::<Result<Vec<_>, _>>().await {
-        Ok(pages) => {
-            for i in pages.iter().flat_map(|p| p.reservations()).flat_map(|r| r.instances()) {
-                let data = Instance {
-                    instance_id: i.instance_id().unwrap_or_default().to_string(),
-                    vpc_id: i.vpc_id().map(String::from),
-                    state: i.state().and_then(|s| s.name()).map(|n| n.as_str().to_string()).unwrap_or_default(),
-                    instance_profile: i.iam_instance_profile().and_then(|p| p.arn()).map(String::from),
-                };
-                let arn = format!("arn:aws:ec2:{region}:{}:instance/{}", ctx.account(), data.instance_id);
-                found.add(ctx, region, arn, OP, &data);
-            }
-        }
-        Err(e) => found.fail(ctx, region, OP, &[Instance::KIND], &e),
-    }
-    found
+    let pages = client.describe_instances().into_paginator().send().collect::<Result<Vec<_>, _>>().await;
+    let instances = pages.map(|p| {
+        p.into_iter().flat_map(|p| p.reservations.unwrap_or_default()).flat_map(|r| r.instances.unwrap_or_default())
+    });
+    Found::each(ctx, region, "ec2:DescribeInstances", instances, |i| {
+        let data = Instance {
+            instance_id: i.instance_id().unwrap_or_default().to_string(),
+            vpc_id: i.vpc_id().map(String::from),
+            state: i.state().and_then(|s| s.name()).map(|n| n.as_str().to_string()).unwrap_or_default(),
+            instance_profile: i.iam_instance_profile().and_then(|p| p.arn()).map(String::from),
+        };
+        (format!("arn:aws:ec2:{region}:{}:instance/{}", ctx.account(), data.instance_id), data)
+    })
 }
 
 /// The account's snapshots, and which of them anyone may restore: a second
 /// filtered list call, instead of one attribute call per snapshot.
 async fn snapshots(ctx: &Ctx, client: &Client, region: &str) -> Found {
-    const OP: &str = "ec2:DescribeSnapshots";
-    let mut found = Found::default();
     let (own, public) = futures::join!(
         client.describe_snapshots().owner_ids("self").into_paginator().items().send().collect::<Result<Vec<_>, _>>(),
         client
@@ -134,53 +116,45 @@ async fn snapshots(ctx: &Ctx, client: &Client, region: &str) -> Found {
             .send()
             .collect::<Result<Vec<_>, _>>()
     );
-    match (own, public) {
+    let listed = match (own, public) {
         (Ok(own), Ok(public)) => {
             let public: std::collections::BTreeSet<String> =
                 public.iter().filter_map(|s| s.snapshot_id().map(String::from)).collect();
-            for s in own {
-                let id = s.snapshot_id().unwrap_or_default().to_string();
-                let data = Snapshot {
-                    public: public.contains(&id),
-                    volume_id: s.volume_id().map(String::from),
-                    encrypted: s.encrypted().unwrap_or(false),
-                    snapshot_id: id,
-                };
-                let arn = format!("arn:aws:ec2:{region}::snapshot/{}", data.snapshot_id);
-                found.add(ctx, region, arn, OP, &data);
-            }
+            Ok(own.into_iter().map(move |s| {
+                let is_public = public.contains(s.snapshot_id().unwrap_or_default());
+                (s, is_public)
+            }))
         }
-        (Err(e), _) | (_, Err(e)) => found.fail(ctx, region, OP, &[Snapshot::KIND], &e),
-    }
-    found
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    Found::each(ctx, region, "ec2:DescribeSnapshots", listed, |(s, public)| {
+        let data = EbsSnapshot {
+            public,
+            volume_id: s.volume_id().map(String::from),
+            encrypted: s.encrypted().unwrap_or(false),
+            snapshot_id: s.snapshot_id().unwrap_or_default().to_string(),
+        };
+        (format!("arn:aws:ec2:{region}::snapshot/{}", data.snapshot_id), data)
+    })
 }
 
 async fn security_groups(ctx: &Ctx, client: &Client, region: &str) -> Found {
-    const OP: &str = "ec2:DescribeSecurityGroups";
-    let region = region.to_string();
-    let mut found = Found::default();
     let pages = client.describe_security_groups().into_paginator().send().collect::<Result<Vec<_>, _>>().await;
-    match pages {
-        Ok(pages) => {
-            for g in pages.iter().flat_map(|p| p.security_groups()) {
-                let name = g.group_name().unwrap_or_default().to_string();
-                let data = SecurityGroup {
-                    group_id: g.group_id().unwrap_or_default().to_string(),
-                    is_default: name == "default",
-                    name,
-                    description: g.description().unwrap_or_default().to_string(),
-                    vpc_id: g.vpc_id().map(String::from),
-                    owner_id: g.owner_id().unwrap_or_default().to_string(),
-                    ingress: rules(g.ip_permissions()),
-                    egress: rules(g.ip_permissions_egress()),
-                };
-                let arn = format!("arn:aws:ec2:{region}:{}:security-group/{}", data.owner_id, data.group_id);
-                found.add(ctx, &region, arn, OP, &data);
-            }
-        }
-        Err(e) => found.fail(ctx, &region, OP, &[SecurityGroup::KIND], &e),
-    }
-    found
+    let groups = pages.map(|p| p.into_iter().flat_map(|p| p.security_groups.unwrap_or_default()));
+    Found::each(ctx, region, "ec2:DescribeSecurityGroups", groups, |g| {
+        let name = g.group_name().unwrap_or_default().to_string();
+        let data = SecurityGroup {
+            group_id: g.group_id().unwrap_or_default().to_string(),
+            is_default: name == "default",
+            name,
+            description: g.description().unwrap_or_default().to_string(),
+            vpc_id: g.vpc_id().map(String::from),
+            owner_id: g.owner_id().unwrap_or_default().to_string(),
+            ingress: rules(g.ip_permissions()),
+            egress: rules(g.ip_permissions_egress()),
+        };
+        (format!("arn:aws:ec2:{region}:{}:security-group/{}", data.owner_id, data.group_id), data)
+    })
 }
 
 /// One row per (permission, peer), the way the console lists rules.

@@ -7,9 +7,7 @@ use super::{Ctx, Found};
 use crate::snapshot::kinds::{EcrRepository, ResourceData};
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
-    const OP: &str = "ecr:DescribeRepositories";
     let client = Client::new(&ctx.in_region(&region));
-    let mut found = Found::default();
     let (repos, registry) = futures::join!(
         client.describe_repositories().into_paginator().items().send().collect::<Result<Vec<_>, _>>(),
         client.get_registry_scanning_configuration().send()
@@ -27,24 +25,18 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
         }),
         Err(_) => false,
     };
-    match repos {
-        Ok(list) => {
-            for r in list {
-                let name = r.repository_name().unwrap_or_default().to_string();
-                let data = EcrRepository {
-                    arn: r.repository_arn().unwrap_or_default().to_string(),
-                    scan_on_push: r.image_scanning_configuration().is_some_and(|c| c.scan_on_push()),
-                    registry_scanning: registry_covers(&name),
-                    name,
-                };
-                found.add(ctx, &region, data.arn.clone(), OP, &data);
-            }
-        }
-        Err(e) => found.fail(ctx, &region, OP, &[EcrRepository::KIND], &e),
-    }
+    let mut found = Found::each(ctx, &region, "ecr:DescribeRepositories", repos, |r| {
+        let name = r.repository_name().unwrap_or_default().to_string();
+        let data = EcrRepository {
+            arn: r.repository_arn().unwrap_or_default().to_string(),
+            scan_on_push: r.image_scanning_configuration().is_some_and(|c| c.scan_on_push()),
+            registry_scanning: registry_covers(&name),
+            name,
+        };
+        (data.arn.clone(), data)
+    });
     if let Err(e) = &registry {
         found.fail(ctx, &region, "ecr:GetRegistryScanningConfiguration", &[EcrRepository::KIND], e);
     }
-    ctx.done();
     found
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{AttachedPolicy, EntityType, PolicyDetail};
 
-use super::{Ctx, Found, time};
+use super::{Ctx, Found, or_absent, time};
 use crate::snapshot::GLOBAL;
 use crate::snapshot::kinds::{
     ACCOUNT_ALIAS, AccessKeyUse, AccountSummary, CredentialReportRow, IamGroup, IamPolicy, IamRole, IamUser,
@@ -34,12 +34,7 @@ pub(crate) async fn collect(ctx: &Ctx) -> Found {
         credential_report(ctx, &client),
         virtual_mfa(ctx, &client)
     );
-    let mut found = a;
-    for f in [b, c, d, e] {
-        found.extend(f);
-    }
-    ctx.done();
-    found
+    [a, b, c, d, e].into_iter().collect()
 }
 
 /// One paginated call returns every user and group with their inline and
@@ -128,7 +123,6 @@ async fn authorization_details(ctx: &Ctx, client: &Client) -> Found {
 /// asynchronously and offers no waiter for it, hence the short poll, quick
 /// at first (a recent report is ready at once) and backing off to a second.
 async fn credential_report(ctx: &Ctx, client: &Client) -> Found {
-    const OP: &str = "iam:GetCredentialReport";
     let mut found = Found::default();
     let mut wait = std::time::Duration::from_millis(25);
     for _ in 0..20 {
@@ -144,16 +138,14 @@ async fn credential_report(ctx: &Ctx, client: &Client) -> Found {
             }
         }
     }
-    let content = match client.get_credential_report().send().await {
-        Ok(out) => out.content.map(|b| b.into_inner()).unwrap_or_default(),
-        Err(e) => {
-            found.fail(ctx, GLOBAL, OP, &[CredentialReportRow::KIND], &e);
-            return found;
-        }
-    };
-    let mut reader = csv::Reader::from_reader(content.as_slice());
-    let headers = reader.headers().cloned().unwrap_or_default();
-    for record in reader.records().flatten() {
+    let content = client.get_credential_report().send().await;
+    let rows = content.map(|out| {
+        let content = out.content.map(|b| b.into_inner()).unwrap_or_default();
+        let mut reader = csv::Reader::from_reader(content.as_slice());
+        let headers = reader.headers().cloned().unwrap_or_default();
+        reader.records().flatten().map(|record| (headers.clone(), record)).collect::<Vec<_>>()
+    });
+    found.extend(Found::each(ctx, GLOBAL, "iam:GetCredentialReport", rows, |(headers, record)| {
         let get = |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).unwrap_or("");
         // The report writes N/A, not_supported or no_information for absent dates.
         let date = |name: &str| {
@@ -181,30 +173,23 @@ async fn credential_report(ctx: &Ctx, client: &Client) -> Found {
                 .collect(),
             user,
         };
-        found.add(ctx, GLOBAL, data.arn.clone(), OP, &data);
-    }
+        (data.arn.clone(), data)
+    }));
     found
 }
 
 async fn virtual_mfa(ctx: &Ctx, client: &Client) -> Found {
-    const OP: &str = "iam:ListVirtualMFADevices";
-    let mut found = Found::default();
     let devices = client.list_virtual_mfa_devices().into_paginator().items().send().collect::<Vec<_>>().await;
-    match devices.into_iter().collect::<Result<Vec<_>, _>>() {
-        Ok(list) => {
-            for d in list {
-                let user_arn = d.user().map(|u| u.arn().to_string());
-                let data = VirtualMfaDevice {
-                    serial: d.serial_number().to_string(),
-                    is_root: user_arn.as_deref().is_some_and(|a| a.ends_with(":root")),
-                    user_arn,
-                };
-                found.add(ctx, GLOBAL, data.serial.clone(), OP, &data);
-            }
-        }
-        Err(e) => found.fail(ctx, GLOBAL, OP, &[VirtualMfaDevice::KIND], &e),
-    }
-    found
+    let devices = devices.into_iter().collect::<Result<Vec<_>, _>>();
+    Found::each(ctx, GLOBAL, "iam:ListVirtualMFADevices", devices, |d| {
+        let user_arn = d.user().map(|u| u.arn().to_string());
+        let data = VirtualMfaDevice {
+            serial: d.serial_number().to_string(),
+            is_root: user_arn.as_deref().is_some_and(|a| a.ends_with(":root")),
+            user_arn,
+        };
+        (data.serial.clone(), data)
+    })
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -243,58 +228,45 @@ fn inline(list: &[PolicyDetail]) -> Vec<InlinePolicy> {
 }
 
 async fn summary(ctx: &Ctx, client: &Client) -> Found {
-    const OP: &str = "iam:GetAccountSummary";
-    let mut found = Found::default();
-    match client.get_account_summary().send().await {
-        Ok(out) => {
-            let summary: BTreeMap<String, i64> = out
-                .summary_map()
-                .map(|m| m.iter().map(|(k, v)| (k.as_str().to_string(), i64::from(*v))).collect())
-                .unwrap_or_default();
-            let get = |k: &str| summary.get(k).copied().unwrap_or(0);
-            let data = AccountSummary {
-                root_mfa_enabled: get("AccountMFAEnabled") == 1,
-                root_access_keys_present: get("AccountAccessKeysPresent") > 0,
-                // An account that never changed the setting has version 1.
-                global_endpoint_token_version: summary.get("GlobalEndpointTokenVersion").copied().unwrap_or(1),
-                summary,
-            };
-            found.add(ctx, GLOBAL, format!("arn:aws:iam::{}:root", ctx.account), OP, &data);
-        }
-        Err(e) => found.fail(ctx, GLOBAL, OP, &[AccountSummary::KIND], &e),
-    }
-    found
+    let out = client.get_account_summary().send().await;
+    Found::each(ctx, GLOBAL, "iam:GetAccountSummary", out.map(Some), |out| {
+        let summary: BTreeMap<String, i64> = out
+            .summary_map()
+            .map(|m| m.iter().map(|(k, v)| (k.as_str().to_string(), i64::from(*v))).collect())
+            .unwrap_or_default();
+        let get = |k: &str| summary.get(k).copied().unwrap_or(0);
+        let data = AccountSummary {
+            root_mfa_enabled: get("AccountMFAEnabled") == 1,
+            root_access_keys_present: get("AccountAccessKeysPresent") > 0,
+            // An account that never changed the setting has version 1.
+            global_endpoint_token_version: summary.get("GlobalEndpointTokenVersion").copied().unwrap_or(1),
+            summary,
+        };
+        (format!("arn:aws:iam::{}:root", ctx.account), data)
+    })
 }
 
 async fn password_policy(ctx: &Ctx, client: &Client) -> Found {
-    const OP: &str = "iam:GetAccountPasswordPolicy";
-    let mut found = Found::default();
-    let id = format!("arn:aws:iam::{}:account-password-policy", ctx.account);
-    match client.get_account_password_policy().send().await {
-        Ok(out) => {
-            let p = out.password_policy();
-            let data = PasswordPolicy {
-                present: p.is_some(),
-                minimum_password_length: p.and_then(|p| p.minimum_password_length()).map(i64::from),
-                require_symbols: p.is_some_and(|p| p.require_symbols()),
-                require_numbers: p.is_some_and(|p| p.require_numbers()),
-                require_uppercase_characters: p.is_some_and(|p| p.require_uppercase_characters()),
-                require_lowercase_characters: p.is_some_and(|p| p.require_lowercase_characters()),
-                allow_users_to_change_password: p.is_some_and(|p| p.allow_users_to_change_password()),
-                expire_passwords: p.is_some_and(|p| p.expire_passwords()),
-                max_password_age: p.and_then(|p| p.max_password_age()).map(i64::from),
-                password_reuse_prevention: p.and_then(|p| p.password_reuse_prevention()).map(i64::from),
-                hard_expiry: p.and_then(|p| p.hard_expiry()).unwrap_or(false),
-            };
-            found.add(ctx, GLOBAL, id, OP, &data);
-        }
-        // No policy is evidence too: the account runs on IAM's default.
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => {
-            found.add(ctx, GLOBAL, id, OP, &PasswordPolicy::default());
-        }
-        Err(e) => found.fail(ctx, GLOBAL, OP, &[PasswordPolicy::KIND], &e),
-    }
-    found
+    let res = client.get_account_password_policy().send().await;
+    // No policy is evidence too: the account runs on IAM's default.
+    let policy = or_absent(res, |e| e.is_no_such_entity_exception()).map(|o| o.and_then(|o| o.password_policy));
+    Found::each(ctx, GLOBAL, "iam:GetAccountPasswordPolicy", policy.map(Some), |p| {
+        let p = p.as_ref();
+        let data = PasswordPolicy {
+            present: p.is_some(),
+            minimum_password_length: p.and_then(|p| p.minimum_password_length()).map(i64::from),
+            require_symbols: p.is_some_and(|p| p.require_symbols()),
+            require_numbers: p.is_some_and(|p| p.require_numbers()),
+            require_uppercase_characters: p.is_some_and(|p| p.require_uppercase_characters()),
+            require_lowercase_characters: p.is_some_and(|p| p.require_lowercase_characters()),
+            allow_users_to_change_password: p.is_some_and(|p| p.allow_users_to_change_password()),
+            expire_passwords: p.is_some_and(|p| p.expire_passwords()),
+            max_password_age: p.and_then(|p| p.max_password_age()).map(i64::from),
+            password_reuse_prevention: p.and_then(|p| p.password_reuse_prevention()).map(i64::from),
+            hard_expiry: p.and_then(|p| p.hard_expiry()).unwrap_or(false),
+        };
+        (format!("arn:aws:iam::{}:account-password-policy", ctx.account), data)
+    })
 }
 
 /// Responses moto cannot produce, from aws-smithy-mocks: a root user with

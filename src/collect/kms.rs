@@ -23,7 +23,6 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
         Ok(k) => k,
         Err(e) => {
             found.fail(ctx, &region, "kms:ListKeys", &[KmsKey::KIND, ROTATION], &e);
-            ctx.done();
             return found;
         }
     };
@@ -49,7 +48,6 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
         })
         .await,
     );
-    ctx.done();
     found
 }
 
@@ -60,10 +58,7 @@ async fn describe(ctx: &Ctx, client: &Client, region: &str, id: String, mut alia
             Some(m) => m,
             None => return found,
         },
-        Err(e) => {
-            found.fail(ctx, region, "kms:DescribeKey", &[KmsKey::KIND], &e);
-            return found;
-        }
+        Err(e) => return Found::failed(ctx, region, "kms:DescribeKey", &[KmsKey::KIND], &e),
     };
     let name = |s: Option<&str>| s.unwrap_or_default().to_string();
     let spec = name(meta.key_spec().map(|s| s.as_str()));

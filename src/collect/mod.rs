@@ -4,6 +4,9 @@
 //! own retry and back-off handle throttling. A call that fails becomes a
 //! [`CollectionError`] in the snapshot and never stops the run: the controls
 //! that needed it evaluate to `error`.
+//!
+//! Which collectors exist, where each reads and what it produces is
+//! `registry::COLLECTORS`; this module only runs the ones a run needs.
 
 mod account;
 mod acm;
@@ -17,6 +20,7 @@ mod guardduty;
 mod iam;
 mod kms;
 mod rds;
+mod registry;
 mod s3;
 mod secretsmanager;
 mod ssm;
@@ -42,8 +46,6 @@ use crate::snapshot::{
 pub struct Options {
     /// Regions to read regional services in; `None` reads every enabled region.
     pub regions: Option<Vec<String>>,
-    /// A named profile from the shared AWS config; `None` uses the default chain.
-    pub profile: Option<String>,
     /// Draw a progress bar on stderr (only shown on a terminal).
     pub progress: bool,
     /// Collect only services that produce these kinds (the ones a catalog
@@ -94,62 +96,20 @@ pub async fn collect(config: &SdkConfig, options: &Options) -> Result<Snapshot, 
     };
     found.extend(all_regions.found);
 
-    // Each service is read only if the catalog reads one of its kinds
-    // (every kind of a service starts with its prefix).
-    let wants = |prefixes: &[&str]| match &options.kinds {
-        None => true,
-        Some(k) => k.iter().any(|kind| prefixes.iter().any(|p| kind.starts_with(p))),
-    };
     let mut tasks: Vec<Task> = Vec::new();
-    if wants(&["iam."]) {
-        tasks.push(Box::pin(iam::collect(&ctx)));
-    }
-    if wants(&["account.", "organizations."]) {
-        tasks.push(Box::pin(account::collect(&ctx)));
-    }
-    if wants(&["s3."]) {
-        tasks.push(Box::pin(s3::collect(&ctx)));
-    }
-    if wants(&["cloudfront."]) {
-        tasks.push(Box::pin(cloudfront::collect(&ctx)));
-    }
-    if wants(&["ce.", "cloudwatch."]) {
-        tasks.push(Box::pin(billing::collect(&ctx)));
-    }
-    for region in &regions {
-        let r = || region.clone();
-        if wants(&["guardduty."]) {
-            tasks.push(Box::pin(guardduty::collect(&ctx, r())));
-        }
-        if wants(&["secretsmanager."]) {
-            tasks.push(Box::pin(secretsmanager::collect(&ctx, r())));
-        }
-        if wants(&["rds."]) {
-            tasks.push(Box::pin(rds::collect(&ctx, r())));
-        }
-        if wants(&["ecr."]) {
-            tasks.push(Box::pin(ecr::collect(&ctx, r())));
-        }
-        if wants(&["wafv2."]) {
-            tasks.push(Box::pin(wafv2::collect(&ctx, r())));
-        }
-        if wants(&["ecs."]) {
-            tasks.push(Box::pin(ecs::collect(&ctx, r())));
-        }
-        if wants(&["ssm."]) {
-            tasks.push(Box::pin(ssm::collect(&ctx, r())));
-        }
-        if wants(&["kms."]) {
-            tasks.push(Box::pin(kms::collect(&ctx, r())));
-        }
-        if wants(&["acm."]) {
-            tasks.push(Box::pin(acm::collect(&ctx, r())));
-        }
-        if wants(&["cloudtrail."]) {
-            tasks.push(Box::pin(cloudtrail::collect(&ctx, r())));
-        }
-        if wants(&["ec2.security_group", "ec2.network_acl", "ec2.instance", "ec2.snapshot"]) {
-            tasks.push(Box::pin(ec2::collect(&ctx, r())));
+    for c in registry::selected(options.kinds.as_ref()) {
+        let mut run = |region: String| {
+            let ctx = &ctx;
+            tasks.push(Box::pin(async move {
+                let found = (c.run)(ctx, region).await;
+                ctx.done();
+                found
+            }))
+        };
+        match c.scope {
+            registry::Scope::Global => run(ctx.home_region()),
+            registry::Scope::Home(region) => run(region.to_string()),
+            registry::Scope::Regional => regions.iter().cloned().for_each(run),
         }
     }
     ctx.progress.set_length(tasks.len() as u64);
@@ -171,7 +131,7 @@ pub async fn collect(config: &SdkConfig, options: &Options) -> Result<Snapshot, 
     Ok(snapshot)
 }
 
-type Task<'a> = Pin<Box<dyn Future<Output = Found> + Send + 'a>>;
+pub(crate) type Task<'a> = Pin<Box<dyn Future<Output = Found> + Send + 'a>>;
 
 fn progress_bar(enabled: bool) -> ProgressBar {
     if !enabled {
@@ -248,6 +208,75 @@ impl Found {
         });
     }
 
+    /// The shape most reads share: one call lists items (or returns one:
+    /// pass `Some(out)`), each item becomes a resource (`item` makes its id
+    /// and data), and a failed call is recorded under the kind it would
+    /// have produced.
+    pub(crate) fn each<I, T, E>(
+        ctx: &Ctx,
+        region: &str,
+        operation: impl Operation,
+        listed: Result<I, SdkError<E, HttpResponse>>,
+        mut item: impl FnMut(I::Item) -> (String, T),
+    ) -> Found
+    where
+        I: IntoIterator,
+        T: ResourceData,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut found = Found::default();
+        match listed {
+            Ok(items) => {
+                for i in items {
+                    let (id, data) = item(i);
+                    found.add(ctx, region, id, operation.source(), &data);
+                }
+            }
+            Err(e) => found.fail(ctx, region, operation.call(), &[T::KIND], &e),
+        }
+        found
+    }
+
+    /// The other shape reads share: one call lists items, each item is read
+    /// further by `read` (at most `limit` at once), and a failed list call is
+    /// recorded under `kinds`, the kinds its items would have produced.
+    pub(crate) async fn each_read<I, E, F, Fut>(
+        ctx: &Ctx,
+        region: &str,
+        operation: &str,
+        kinds: &[&str],
+        listed: Result<I, SdkError<E, HttpResponse>>,
+        limit: usize,
+        read: F,
+    ) -> Found
+    where
+        I: IntoIterator,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        F: FnMut(I::Item) -> Fut,
+        Fut: Future<Output = Found>,
+    {
+        match listed {
+            Ok(items) => per_item(items, limit, read).await,
+            Err(e) => Found::failed(ctx, region, operation, kinds, &e),
+        }
+    }
+
+    /// Only a failed call, for reads that stop at it.
+    pub(crate) fn failed<E>(
+        ctx: &Ctx,
+        region: &str,
+        operation: &str,
+        kinds: &[&str],
+        err: &SdkError<E, HttpResponse>,
+    ) -> Found
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut found = Found::default();
+        found.fail(ctx, region, operation, kinds, err);
+        found
+    }
+
     /// Record a failed call; `kinds` are the resource kinds it would have produced.
     pub(crate) fn fail<E>(
         &mut self,
@@ -269,6 +298,58 @@ impl Found {
             resource_types: kinds.iter().map(|k| k.to_string()).collect(),
             collected_at: Utc::now(),
         });
+    }
+}
+
+/// The operation [`Found::each`] records: the call whose failure is
+/// recorded, and the calls a resource's data came from. They differ when a
+/// described item was first listed (`("kms:DescribeKey",
+/// "kms:ListKeys+DescribeKey")`); a lone `&str` is both.
+pub(crate) trait Operation {
+    fn call(&self) -> &str;
+    fn source(&self) -> &str;
+}
+
+impl Operation for &str {
+    fn call(&self) -> &str {
+        self
+    }
+    fn source(&self) -> &str {
+        self
+    }
+}
+
+impl Operation for (&str, &str) {
+    fn call(&self) -> &str {
+        self.0
+    }
+    fn source(&self) -> &str {
+        self.1
+    }
+}
+
+impl FromIterator<Found> for Found {
+    fn from_iter<I: IntoIterator<Item = Found>>(parts: I) -> Found {
+        let mut found = Found::default();
+        for p in parts {
+            found.extend(p);
+        }
+        found
+    }
+}
+
+/// `Ok(None)` for the error a service answers when the setting is simply
+/// not configured (`absent` picks it out): that is evidence, not a failure.
+// The error is the SDK's own, handed straight back to `Found::each`.
+#[allow(clippy::result_large_err)]
+pub(crate) fn or_absent<T, E>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    absent: impl FnOnce(&E) -> bool,
+) -> Result<Option<T>, SdkError<E, HttpResponse>> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.as_service_error().is_some_and(absent) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -323,12 +404,7 @@ where
     Fut: Future<Output = Found>,
 {
     use futures::StreamExt;
-    let parts = futures::stream::iter(items).map(f).buffer_unordered(limit).collect::<Vec<_>>().await;
-    let mut found = Found::default();
-    for p in parts {
-        found.extend(p);
-    }
-    found
+    futures::stream::iter(items).map(f).buffer_unordered(limit).collect::<Vec<_>>().await.into_iter().collect()
 }
 
 /// An AWS timestamp as RFC 3339 in UTC, the one format a snapshot uses.

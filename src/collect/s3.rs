@@ -14,6 +14,8 @@ use crate::snapshot::kinds::{AclGrant, BlockPublicAccess, Bucket, ResourceData, 
 const PER_BUCKET: usize = 8;
 
 /// `Ok(None)` when S3 says the setting is simply not configured.
+// The error is the SDK's own, handed straight back to `Found::fail`.
+#[allow(clippy::result_large_err)]
 fn absent<T, E>(r: Result<T, SdkError<E, HttpResponse>>, codes: &[&str]) -> Result<Option<T>, SdkError<E, HttpResponse>>
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
@@ -26,53 +28,41 @@ where
 }
 
 pub(crate) async fn collect(ctx: &Ctx) -> Found {
-    let (mut found, buckets) = futures::join!(account_block(ctx), buckets(ctx));
-    found.extend(buckets);
-    ctx.done();
-    found
+    let (a, b) = futures::join!(account_block(ctx), buckets(ctx));
+    [a, b].into_iter().collect()
 }
 
 async fn account_block(ctx: &Ctx) -> Found {
-    const OP: &str = "s3:GetAccountPublicAccessBlock";
-    let mut found = Found::default();
     let client = aws_sdk_s3control::Client::new(ctx.global());
     let res = client.get_public_access_block().account_id(ctx.account()).send().await;
-    let id = format!("arn:aws:s3:::account/{}", ctx.account());
-    match absent(res, &["NoSuchPublicAccessBlockConfiguration"]) {
-        Ok(out) => {
-            let c = out.as_ref().and_then(|o| o.public_access_block_configuration());
-            let data = BlockPublicAccess {
-                present: c.is_some(),
-                block_public_acls: c.and_then(|c| c.block_public_acls()).unwrap_or(false),
-                ignore_public_acls: c.and_then(|c| c.ignore_public_acls()).unwrap_or(false),
-                block_public_policy: c.and_then(|c| c.block_public_policy()).unwrap_or(false),
-                restrict_public_buckets: c.and_then(|c| c.restrict_public_buckets()).unwrap_or(false),
-            };
-            found.add(ctx, GLOBAL, id, OP, &data);
-        }
-        Err(e) => found.fail(ctx, GLOBAL, OP, &[BlockPublicAccess::KIND], &e),
-    }
-    found
+    let out = absent(res, &["NoSuchPublicAccessBlockConfiguration"]);
+    Found::each(ctx, GLOBAL, "s3:GetAccountPublicAccessBlock", out.map(Some), |out| {
+        let c = out.as_ref().and_then(|o| o.public_access_block_configuration());
+        let data = BlockPublicAccess {
+            present: c.is_some(),
+            block_public_acls: c.and_then(|c| c.block_public_acls()).unwrap_or(false),
+            ignore_public_acls: c.and_then(|c| c.ignore_public_acls()).unwrap_or(false),
+            block_public_policy: c.and_then(|c| c.block_public_policy()).unwrap_or(false),
+            restrict_public_buckets: c.and_then(|c| c.restrict_public_buckets()).unwrap_or(false),
+        };
+        (format!("arn:aws:s3:::account/{}", ctx.account()), data)
+    })
 }
 
 async fn buckets(ctx: &Ctx) -> Found {
-    let mut found = Found::default();
     let client = Client::new(&ctx.in_region("us-east-1"));
     let listed = client.list_buckets().into_paginator().send().collect::<Vec<_>>().await;
     let listed: Result<Vec<_>, _> = listed.into_iter().collect();
-    let names: Vec<(String, Option<String>)> = match listed {
-        Ok(pages) => pages
-            .iter()
-            .flat_map(|p| p.buckets())
-            .map(|b| (b.name().unwrap_or_default().to_string(), b.bucket_region().map(String::from)))
-            .collect(),
-        Err(e) => {
-            found.fail(ctx, GLOBAL, "s3:ListAllMyBuckets", &[Bucket::KIND], &e);
-            return found;
-        }
-    };
-    found.extend(super::per_item(names, PER_BUCKET, |(name, region)| bucket(ctx, &client, name, region)).await);
-    found
+    let names = listed.map(|pages| {
+        pages
+            .into_iter()
+            .flat_map(|p| p.buckets.unwrap_or_default())
+            .map(|b| (b.name.unwrap_or_default(), b.bucket_region))
+    });
+    Found::each_read(ctx, GLOBAL, "s3:ListAllMyBuckets", &[Bucket::KIND], names, PER_BUCKET, |(name, region)| {
+        bucket(ctx, &client, name, region)
+    })
+    .await
 }
 
 async fn bucket(ctx: &Ctx, global: &Client, name: String, region: Option<String>) -> Found {

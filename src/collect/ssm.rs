@@ -9,102 +9,61 @@ use crate::snapshot::kinds::{Compliance, ManagedInstance, ResourceData, SsmDocum
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
     let client = Client::new(&ctx.in_region(&region));
-    let (mut found, b, c) = futures::join!(
+    let (a, b, c) = futures::join!(
         managed(ctx, &client, &region),
         compliance(ctx, &client, &region),
         documents(ctx, &client, &region)
     );
-    found.extend(b);
-    found.extend(c);
-    ctx.done();
-    found
+    [a, b, c].into_iter().collect()
 }
 
 async fn managed(ctx: &Ctx, client: &Client, region: &str) -> Found {
-    const OP: &str = "ssm:DescribeInstanceInformation";
-    let mut found = Found::default();
-    match client.describe_instance_information().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await {
-        Ok(list) => {
-            for i in list {
-                let data = ManagedInstance {
-                    instance_id: i.instance_id().unwrap_or_default().to_string(),
-                    ping_status: i.ping_status().map(|p| p.as_str().to_string()),
-                };
-                let id = format!("arn:aws:ssm:{region}:{}:managed-instance/{}", ctx.account(), data.instance_id);
-                found.add(ctx, region, id, OP, &data);
-            }
-        }
-        Err(e) => found.fail(ctx, region, OP, &[ManagedInstance::KIND], &e),
-    }
-    found
+    let list =
+        client.describe_instance_information().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await;
+    Found::each(ctx, region, "ssm:DescribeInstanceInformation", list, |i| {
+        let data = ManagedInstance {
+            instance_id: i.instance_id().unwrap_or_default().to_string(),
+            ping_status: i.ping_status().map(|p| p.as_str().to_string()),
+        };
+        (format!("arn:aws:ssm:{region}:{}:managed-instance/{}", ctx.account(), data.instance_id), data)
+    })
 }
 
 async fn compliance(ctx: &Ctx, client: &Client, region: &str) -> Found {
-    const OP: &str = "ssm:ListResourceComplianceSummaries";
-    let mut found = Found::default();
-    match client
+    let list = client
         .list_resource_compliance_summaries()
         .into_paginator()
         .items()
         .send()
         .collect::<Result<Vec<_>, _>>()
-        .await
-    {
-        Ok(list) => {
-            for c in list {
-                let data = Compliance {
-                    resource_id: c.resource_id().unwrap_or_default().to_string(),
-                    compliance_type: c.compliance_type().unwrap_or_default().to_string(),
-                    status: c.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                };
-                let id = format!("{}#{}", data.resource_id, data.compliance_type);
-                found.add(ctx, region, id, OP, &data);
-            }
-        }
-        Err(e) => found.fail(ctx, region, OP, &[Compliance::KIND], &e),
-    }
-    found
+        .await;
+    Found::each(ctx, region, "ssm:ListResourceComplianceSummaries", list, |c| {
+        let data = Compliance {
+            resource_id: c.resource_id().unwrap_or_default().to_string(),
+            compliance_type: c.compliance_type().unwrap_or_default().to_string(),
+            status: c.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        };
+        (format!("{}#{}", data.resource_id, data.compliance_type), data)
+    })
 }
 
 async fn documents(ctx: &Ctx, client: &Client, region: &str) -> Found {
-    const OP: &str = "ssm:ListDocuments";
-    let mut found = Found::default();
     let owned = DocumentKeyValuesFilter::builder().key("Owner").values("Self").build();
-    let names: Vec<String> = match client
-        .list_documents()
-        .filters(owned)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-    {
-        Ok(list) => list.iter().filter_map(|d| d.name().map(String::from)).collect(),
-        Err(e) => {
-            found.fail(ctx, region, OP, &[SsmDocument::KIND], &e);
-            return found;
-        }
-    };
-    found.extend(
-        super::per_item(names, 8, |name| async move {
-            let mut found = Found::default();
-            match client
-                .describe_document_permission()
-                .name(&name)
-                .permission_type(DocumentPermissionType::Share)
-                .send()
-                .await
-            {
-                Ok(out) => {
-                    let data = SsmDocument { public: out.account_ids().iter().any(|a| a == "all"), name };
-                    let id = format!("arn:aws:ssm:{region}:{}:document/{}", ctx.account(), data.name);
-                    found.add(ctx, region, id, "ssm:ListDocuments+DescribeDocumentPermission", &data);
-                }
-                Err(e) => found.fail(ctx, region, "ssm:DescribeDocumentPermission", &[SsmDocument::KIND], &e),
-            }
-            found
+    let listed =
+        client.list_documents().filters(owned).into_paginator().items().send().collect::<Result<Vec<_>, _>>().await;
+    let names = listed.map(|l| l.into_iter().filter_map(|d| d.name));
+    Found::each_read(ctx, region, "ssm:ListDocuments", &[SsmDocument::KIND], names, 8, |name| async move {
+        let shared = client
+            .describe_document_permission()
+            .name(&name)
+            .permission_type(DocumentPermissionType::Share)
+            .send()
+            .await;
+        let op = ("ssm:DescribeDocumentPermission", "ssm:ListDocuments+DescribeDocumentPermission");
+        Found::each(ctx, region, op, shared.map(|out| Some((name, out))), |(name, out)| {
+            let data = SsmDocument { public: out.account_ids().iter().any(|a| a == "all"), name };
+            (format!("arn:aws:ssm:{region}:{}:document/{}", ctx.account(), data.name), data)
         })
-        .await,
-    );
-    found
+    })
+    .await
 }

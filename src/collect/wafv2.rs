@@ -17,13 +17,10 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
     for scope in scopes {
         found.extend(scope_acls(ctx, &client, &region, scope).await);
     }
-    ctx.done();
     found
 }
 
 async fn scope_acls(ctx: &Ctx, client: &Client, region: &str, scope: Scope) -> Found {
-    const OP: &str = "wafv2:ListWebACLs";
-    let mut found = Found::default();
     // ListWebACLs has no paginator in the SDK; it pages by NextMarker.
     let mut summaries = Vec::new();
     let mut marker: Option<String> = None;
@@ -36,33 +33,25 @@ async fn scope_acls(ctx: &Ctx, client: &Client, region: &str, scope: Scope) -> F
                     break;
                 }
             }
-            Err(e) => {
-                found.fail(ctx, region, OP, &[WebAcl::KIND], &e);
-                return found;
-            }
+            Err(e) => return Found::failed(ctx, region, "wafv2:ListWebACLs", &[WebAcl::KIND], &e),
         }
     }
-    let parts = super::per_item(summaries, 8, |s| {
+    super::per_item(summaries, 8, |s| {
         let scope = scope.clone();
         async move {
-            let mut found = Found::default();
             let (name, id) = (s.name().unwrap_or_default().to_string(), s.id().unwrap_or_default().to_string());
-            match client.get_web_acl().name(&name).id(&id).scope(scope.clone()).send().await {
-                Ok(out) => {
-                    let data = WebAcl {
-                        arn: s.arn().unwrap_or_default().to_string(),
-                        scope: scope.as_str().to_string(),
-                        rules: out.web_acl().map(|w| w.rules().len() as i64).unwrap_or(0),
-                        name,
-                    };
-                    found.add(ctx, region, data.arn.clone(), "wafv2:ListWebACLs+GetWebACL", &data);
-                }
-                Err(e) => found.fail(ctx, region, "wafv2:GetWebACL", &[WebAcl::KIND], &e),
-            }
-            found
+            let acl = client.get_web_acl().name(&name).id(&id).scope(scope.clone()).send().await;
+            let op = ("wafv2:GetWebACL", "wafv2:ListWebACLs+GetWebACL");
+            Found::each(ctx, region, op, acl.map(|out| Some((name, out))), |(name, out)| {
+                let data = WebAcl {
+                    arn: s.arn().unwrap_or_default().to_string(),
+                    scope: scope.as_str().to_string(),
+                    rules: out.web_acl().map(|w| w.rules().len() as i64).unwrap_or(0),
+                    name,
+                };
+                (data.arn.clone(), data)
+            })
         }
     })
-    .await;
-    found.extend(parts);
-    found
+    .await
 }
