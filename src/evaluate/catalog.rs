@@ -132,6 +132,9 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 6] =
+        [Status::Pass, Status::Fail, Status::Error, Status::Manual, Status::NotApplicable, Status::Excepted];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "pass",

@@ -7,13 +7,14 @@
 pub mod escape;
 pub mod lens;
 pub mod pdf;
+pub mod status;
 pub mod tables;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::evaluate::{Catalog, ControlBody, ControlResult, ExceptionNote, Results};
+use crate::evaluate::{Catalog, ControlBody, ControlResult, ExceptionNote, Results, Status};
 use crate::snapshot::{CollectionError, Snapshot};
 pub use tables::Table;
 
@@ -365,31 +366,25 @@ fn html_badge(text: &str) -> Option<String> {
     if text.trim() == FLAG {
         return Some(r#"<span class="badge fail">flagged</span>"#.into());
     }
-    ["pass", "fail", "error", "manual", "not_applicable", "excepted"]
-        .into_iter()
-        .find(|s| status_badge(s) == text.trim())
-        .map(|s| {
-            format!(
-                r#"<span class="badge {s}">{}</span>"#,
-                &status_badge(s)[status_badge(s).find(' ').unwrap_or(0) + 1..]
-            )
-        })
+    status::all()
+        .find(|l| status::badge(l.status) == text.trim())
+        .map(|l| format!(r#"<span class="badge {}">{}</span>"#, l.class, l.label))
 }
 
 /// The mark on a flagged evidence row in Markdown.
 pub const FLAG: &str = "⚠️";
 
+/// The Markdown badge for a status name, or the name itself if unknown.
 pub fn status_badge(s: &str) -> String {
-    match s {
-        "pass" => "✅ PASS",
-        "fail" => "❌ FAIL",
-        "error" => "⚠️ ERROR",
-        "manual" => "📝 MANUAL",
-        "not_applicable" => "➖ N/A",
-        "excepted" => "🛡️ EXCEPTED",
-        other => other,
-    }
-    .to_string()
+    Status::ALL.into_iter().find(|x| x.as_str() == s).map_or_else(|| s.to_string(), status::badge)
+}
+
+/// report.css with the badge colours from [`status`] right after the
+/// `.badge` rule they refine, where report.html has always had them.
+fn stylesheet() -> String {
+    let css = include_str!("../../templates/report.css");
+    let at = css.find("\n.badge {").and_then(|i| css[i + 1..].find('\n').map(|j| i + j + 2)).unwrap_or(css.len());
+    format!("{}{}{}", &css[..at], status::css(), &css[at..])
 }
 
 /// What report.html may load or run: its own inline CSS, nothing else. The
@@ -452,6 +447,6 @@ pub fn html(markdown: &str, title: &str) -> String {
     let title = title.replace('&', "&amp;").replace('<', "&lt;");
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
-        include_str!("../../templates/report.css")
+        stylesheet()
     )
 }

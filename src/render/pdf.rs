@@ -165,7 +165,7 @@ pub fn pdf(
     time: DateTime<Utc>,
 ) -> Result<Vec<u8>, RenderError> {
     let today = datetime(time)?;
-    let mut data = serde_json::json!({ "report": report, "pack_id": pack_id });
+    let mut data = serde_json::json!({ "report": report, "pack_id": pack_id, "statuses": super::status::for_typst() });
     make_printable(&mut data, &mut HashMap::new());
     let world = ReportWorld {
         main: Source::new(file_id("report.typ"), TEMPLATE.to_string()),
