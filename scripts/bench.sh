@@ -20,8 +20,10 @@ trap 'kill $MOTO_PID 2>/dev/null; "${CLEANUP[@]}"' EXIT
 for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
 "$PY" scripts/bench_seed.py "http://127.0.0.1:$PORT"
 
-# S3 Control calls 123456789012.localhost (see .ci/run for the hosts entry).
-export AWS_ENDPOINT_URL_S3_CONTROL="http://localhost:$PORT"
+# S3 Control puts the account id in front of the endpoint's host; as
+# user-info it leaves the host 127.0.0.1 (moto routes by path), so no
+# hosts entry is needed.
+export AWS_ENDPOINT_URL_S3_CONTROL="http://s3-control@127.0.0.1:$PORT"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
   AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
   AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent

@@ -12,18 +12,74 @@ use evidence_pack::snapshot::Snapshot;
 use evidence_pack::text::terminal;
 use evidence_pack::{collect, evaluate};
 
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  success: every control passed, or was manual or not applicable
-  1  evidence-pack could not do its job (bad input, unreadable key, I/O)
-  2  the command line is wrong
-  3  one or more controls failed (the pack is still written)
-  4  no control failed, but evidence for one or more could not be
-     collected (status `error`; the pack is still written)
-  5  verify: the pack does not verify";
+/// How a command ends. The `--help` text and the README's table are made
+/// from (or checked against) this one list, so they cannot drift apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exit {
+    Ok = 0,
+    Tool = 1,
+    /// clap reports a wrong command line itself; `main` gives its errors this
+    /// code, and a test checks it is the one clap would have used.
+    Usage = 2,
+    Failed = 3,
+    Missing = 4,
+    Unverified = 5,
+}
+
+impl Exit {
+    const ALL: [Exit; 6] = [Exit::Ok, Exit::Tool, Exit::Usage, Exit::Failed, Exit::Missing, Exit::Unverified];
+
+    fn code(self) -> u8 {
+        self as u8
+    }
+
+    fn meaning(self) -> &'static str {
+        match self {
+            Exit::Ok => "success: every control passed, or was manual or not applicable",
+            Exit::Tool => "evidence-pack could not do its job (bad input, unreadable key, I/O)",
+            Exit::Usage => "the command line is wrong",
+            Exit::Failed => "one or more controls failed (the pack is still written)",
+            Exit::Missing => {
+                "no control failed, but evidence for one or more could not be collected (status `error`; the pack is still written)"
+            }
+            Exit::Unverified => "verify: the pack does not verify",
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e.code())
+    }
+}
+
+/// The `after_help` of the commands that end in more than success or error.
+fn exit_codes_help() -> String {
+    // Wrapped by hand: clap leaves after_help as it is, and 72 columns read
+    // well in any terminal.
+    const WIDTH: usize = 72;
+    let mut out = String::from("Exit codes:");
+    for e in Exit::ALL {
+        let mut line = format!("  {}  ", e.code());
+        let indent = line.len();
+        for (i, word) in e.meaning().split(' ').enumerate() {
+            if i > 0 && line.len() + 1 + word.len() > WIDTH {
+                out.push('\n');
+                out.push_str(&line);
+                line = " ".repeat(indent);
+            } else if i > 0 {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push('\n');
+        out.push_str(&line);
+    }
+    out
+}
 
 #[derive(Parser)]
-#[command(name = "evidence-pack", version, about = "Turn an AWS account's security posture into a signed, hashed, zipped audit evidence pack.", after_help = EXIT_CODES)]
+#[command(name = "evidence-pack", version, about = "Turn an AWS account's security posture into a signed, hashed, zipped audit evidence pack.", after_help = exit_codes_help())]
 struct Cli {
     /// No progress bar or summary on stderr.
     #[arg(long, short, global = true)]
@@ -75,7 +131,7 @@ enum Command {
         output: PathBuf,
     },
     /// Evaluate snapshots, render the report and seal the pack.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit_codes_help())]
     Pack {
         /// Snapshot files; several (one per account) are merged into one pack.
         #[arg(required = true)]
@@ -87,7 +143,7 @@ enum Command {
         output: PathBuf,
     },
     /// Collect and pack in one go.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit_codes_help())]
     Run {
         #[command(flatten)]
         aws: CollectArgs,
@@ -101,7 +157,7 @@ enum Command {
         snapshot: Option<PathBuf>,
     },
     /// Evaluate a snapshot and print each control's status, without packing.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit_codes_help())]
     Evaluate {
         snapshots: Vec<PathBuf>,
         #[arg(long)]
@@ -114,7 +170,7 @@ enum Command {
     },
     /// Check a pack: its zip structure, the signature, every hash, and no
     /// missing or extra file. Stricter than `sha256sum -c`: see the README.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit_codes_help())]
     Verify {
         pack: PathBuf,
         /// The signer's OpenSSH public key (`.pub`).
@@ -143,20 +199,28 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // What `Cli::parse` would do, with the code taken from `Exit`:
+            // help and version go to stdout and succeed.
+            let _ = e.print();
+            return if e.use_stderr() { Exit::Usage } else { Exit::Ok }.into();
+        }
+    };
     match run(cli) {
-        Ok(code) => code,
+        Ok(code) => code.into(),
         Err(e) => {
             // Errors quote their input (names, catalog lines); their own
             // line breaks stay, control characters in them do not.
             let msg = format!("{e:#}");
             eprintln!("error: {}", msg.lines().map(terminal).collect::<Vec<_>>().join("\n"));
-            ExitCode::from(1)
+            Exit::Tool.into()
         }
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode> {
+fn run(cli: Cli) -> Result<Exit> {
     let quiet = cli.quiet;
     match cli.command {
         Command::Collect { aws, output } => {
@@ -171,7 +235,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     snapshot.errors.len()
                 ),
             );
-            Ok(if snapshot.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(4) })
+            Ok(if snapshot.errors.is_empty() { Exit::Ok } else { Exit::Missing })
         }
         Command::Pack { snapshots, pack, output } => {
             // Fail on a bad catalog, input or key before reading large snapshots.
@@ -193,7 +257,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let lens = evidence_pack::render::lens::lens(&catalog);
             evidence_pack::fs::write_atomic(&output, lens.as_bytes())?;
             note(quiet, &format!("wrote {}", terminal(&output.display().to_string())));
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Ok)
         }
         Command::Evaluate { snapshots, controls, inputs, json } => {
             let catalog = load_catalog(controls.as_deref())?;
@@ -226,11 +290,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         v.signer_fingerprint
                     );
                     println!("pack id: {}", v.pack_id);
-                    Ok(ExitCode::SUCCESS)
+                    Ok(Exit::Ok)
                 }
                 Err(e) => {
                     eprintln!("{shown}: FAILED — {e}");
-                    Ok(ExitCode::from(5))
+                    Ok(Exit::Unverified)
                 }
             }
         }
@@ -249,7 +313,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("public key: {}", terminal(&pub_path));
             println!("verify with: evidence-pack verify {} --public-key {}", terminal(&output), terminal(&pub_path));
             // The demo account fails controls on purpose; that is not an error here.
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Ok)
         }
     }
 }
@@ -271,12 +335,7 @@ fn collect_snapshot(
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     rt.block_on(async {
         let config = collect::load_config(aws.profile.as_deref()).await;
-        let options = collect::Options {
-            regions: aws.regions.clone(),
-            profile: aws.profile.clone(),
-            progress: !quiet,
-            kinds: kinds.clone(),
-        };
+        let options = collect::Options { regions: aws.regions.clone(), progress: !quiet, kinds: kinds.clone() };
         collect::collect(&config, &options).await.context("collecting evidence")
     })
 }
@@ -332,7 +391,7 @@ fn finish(
     signer: &Signer,
     output: &Path,
     quiet: bool,
-) -> Result<ExitCode> {
+) -> Result<Exit> {
     let packed = evidence_pack::pack(snapshot, catalog, inputs, signer).context("building the pack")?;
     evidence_pack::fs::write_atomic(output, &packed.zip)?;
     print_warnings(inputs, &packed.results);
@@ -359,12 +418,58 @@ fn print_summary(results: &Results, output: &Path, quiet: bool) {
     );
 }
 
-fn exit_for(results: &Results) -> ExitCode {
+fn exit_for(results: &Results) -> Exit {
     if results.summary.fail > 0 {
-        ExitCode::from(3)
+        Exit::Failed
     } else if results.summary.error > 0 {
-        ExitCode::from(4)
+        Exit::Missing
     } else {
-        ExitCode::SUCCESS
+        Exit::Ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_their_position_and_usage_is_clap_s() {
+        for (i, e) in Exit::ALL.into_iter().enumerate() {
+            assert_eq!(usize::from(e.code()), i, "{e:?}");
+        }
+        let err = Cli::try_parse_from(["evidence-pack", "--no-such-flag"]).err().unwrap();
+        assert_eq!(err.exit_code(), i32::from(Exit::Usage.code()));
+        let help = Cli::try_parse_from(["evidence-pack", "--help"]).err().unwrap();
+        assert_eq!(help.exit_code(), i32::from(Exit::Ok.code()));
+    }
+
+    #[test]
+    fn help_lists_every_exit_code_within_72_columns() {
+        let help = exit_codes_help();
+        assert!(help.lines().all(|l| l.len() <= 72), "{help}");
+        let joined = help.lines().skip(1).map(str::trim).collect::<Vec<_>>().join(" ");
+        for e in Exit::ALL {
+            assert!(joined.contains(&format!("{}  {}", e.code(), e.meaning())), "{e:?} in {help}");
+        }
+    }
+
+    /// The README's "Exit codes" table says what `Exit` says, backticks aside.
+    #[test]
+    fn readme_exit_code_table_matches() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("### Exit codes").expect("README has an Exit codes section")..];
+        let rows: Vec<(String, String)> = section
+            .lines()
+            .skip_while(|l| !l.starts_with("|---"))
+            .skip(1)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+                (cells[0].to_string(), cells[1].replace('`', ""))
+            })
+            .collect();
+        let expected: Vec<(String, String)> =
+            Exit::ALL.iter().map(|e| (e.code().to_string(), e.meaning().replace('`', ""))).collect();
+        assert_eq!(rows, expected);
     }
 }

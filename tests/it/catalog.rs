@@ -50,18 +50,24 @@ fn unknown_resource_type_lists_the_known_ones() {
     assert!(err.contains("controls.yaml:8:") && err.contains("kms.key,"), "{err}");
 }
 
+/// The example's one certificate expires 20 days after collection: inside
+/// Security Hub's 30-day window, outside a 10-day one.
 #[test]
 fn a_threshold_change_needs_no_rebuild() {
     let builtin = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/controls.yaml")).unwrap();
-    let (_, _) = evaluate_with(&builtin);
-    let strict = builtin.replace("days_to_expiration: 30", "days_to_expiration: 100000");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("controls.yaml");
-    std::fs::write(&path, strict).unwrap();
-    let out = run(Command::new(BIN).args(["evaluate", EXAMPLE, "--json", "--controls"]).arg(&path));
-    let results: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let acm = results["controls"].as_array().unwrap().iter().find(|c| c["id"] == "ACM.1").unwrap();
-    assert_eq!(acm["status"], "fail");
+    let acm = |catalog: &str| {
+        let (code, results, err, _) = evaluate_json(catalog);
+        assert_eq!(code, Some(3), "{err}");
+        control(&results, "ACM.1").clone()
+    };
+    let baseline = acm(&builtin);
+    assert_eq!(baseline["status"], "fail", "{baseline}");
+    assert!(baseline["reason"].as_str().unwrap().contains("renewal window"), "{baseline}");
+
+    assert_eq!(builtin.matches("days_to_expiration: 30").count(), 1, "the threshold moved in controls.yaml");
+    let lenient = builtin.replace("days_to_expiration: 30", "days_to_expiration: 10");
+    let changed = acm(&lenient);
+    assert_eq!(changed["status"], "pass", "{changed}");
 }
 
 /// A check over the example's one KMS key with one assertion.

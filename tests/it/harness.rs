@@ -83,6 +83,16 @@ impl Moto {
             .await
     }
 
+    /// S3 Control's endpoint rules put `<account>.` in front of the
+    /// endpoint's authority, and this SDK has no setting that turns that off
+    /// (it is not host-prefix injection). With a user-info part in the URL,
+    /// the prefix lands in the user info and the host stays 127.0.0.1, so no
+    /// /etc/hosts entry or DNS is needed; moto routes S3 Control by its
+    /// `/v20180820/` path and reads the account from `x-amz-account-id`.
+    pub fn s3control_url(&self) -> String {
+        self.url.replace("http://", "http://s3-control@")
+    }
+
     /// The binary, pointed at this moto with static credentials and nothing
     /// from the developer's own AWS config.
     pub fn cmd(&self) -> Command {
@@ -91,9 +101,7 @@ impl Moto {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", std::env::temp_dir())
             .env("AWS_ENDPOINT_URL", &self.url)
-            // S3 Control prefixes the host with the account id, which only a
-            // name (not 127.0.0.1) can take; .ci/run maps it in /etc/hosts.
-            .env("AWS_ENDPOINT_URL_S3_CONTROL", self.url.replace("127.0.0.1", "localhost"))
+            .env("AWS_ENDPOINT_URL_S3_CONTROL", self.s3control_url())
             .env("AWS_ACCESS_KEY_ID", &self.access_key)
             .env("AWS_SECRET_ACCESS_KEY", &self.secret_key)
             .env("AWS_REGION", REGION)
@@ -155,13 +163,6 @@ pub fn statuses(results: &serde_json::Value) -> std::collections::BTreeMap<Strin
         .iter()
         .map(|c| (c["id"].as_str().unwrap().to_string(), c["status"].as_str().unwrap().to_string()))
         .collect()
-}
-
-/// Whether `<account>.localhost` resolves here (see .ci/run), so S3 Control
-/// calls can reach moto.
-pub fn s3control_reachable(account: &str) -> bool {
-    use std::net::ToSocketAddrs;
-    format!("{account}.localhost:80").to_socket_addrs().is_ok()
 }
 
 /// moto answers GetBucketNotificationConfiguration for a bucket without

@@ -22,39 +22,94 @@ fn tool(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The summary's counts, in the order both reports print them.
+fn summary_counts(results: &serde_json::Value) -> Vec<u64> {
+    let s = &results["summary"];
+    let mut counts: Vec<u64> = ["pass", "fail", "error", "manual", "not_applicable", "excepted"]
+        .iter()
+        .map(|k| s[k].as_u64().unwrap_or_else(|| panic!("summary.{k}")))
+        .collect();
+    counts.push(results["controls"].as_array().unwrap().len() as u64);
+    counts
+}
+
+/// The status as both reports' badges print it.
+fn badge(status: &str) -> String {
+    if status == "not_applicable" { "N/A".into() } else { status.to_uppercase() }
+}
+
 #[test]
 fn pdf_has_pages_attachments_and_the_results() {
     let dir = tempfile::tempdir().unwrap();
     let zip = demo_pack(dir.path());
     std::fs::write(dir.path().join("report.pdf"), entry(&zip, "report.pdf")).unwrap();
     let results: serde_json::Value = serde_json::from_slice(&entry(&zip, "results.json")).unwrap();
+    let controls = results["controls"].as_array().unwrap();
 
     let info = tool(dir.path(), &["pdfinfo", "report.pdf"]);
     let pages: usize = info.lines().find_map(|l| l.strip_prefix("Pages:")).unwrap().trim().parse().unwrap();
-    let controls = results["controls"].as_array().unwrap().len();
-    // A cover, a summary, and about a page per control.
-    assert!(pages >= controls / 2 + 2 && pages <= controls * 4 + 10, "{pages} pages for {controls} controls");
     assert!(info.contains("evidence-pack"), "creator is pinned: {info}");
 
+    // Exactly the two files, each byte for byte the pack's own.
     let attached = tool(dir.path(), &["pdfdetach", "-list", "report.pdf"]);
-    assert!(attached.contains("snapshot.json") && attached.contains("results.json"), "{attached}");
+    let names: Vec<&str> = attached.lines().skip(1).map(|l| l.split_once(": ").unwrap().1).collect();
+    assert_eq!(names, ["results.json", "snapshot.json"], "{attached}");
     std::fs::create_dir(dir.path().join("detached")).unwrap();
     tool(dir.path(), &["pdfdetach", "-saveall", "-o", "detached", "report.pdf"]);
-    assert_eq!(
-        std::fs::read(dir.path().join("detached/results.json")).unwrap(),
-        entry(&zip, "results.json"),
-        "the PDF carries the pack's results"
-    );
+    for name in names {
+        let (detached, packed) = (std::fs::read(dir.path().join("detached").join(name)).unwrap(), entry(&zip, name));
+        assert_eq!(detached.len(), packed.len(), "{name}: size");
+        assert!(detached == packed, "{name}: the PDF carries the pack's file");
+    }
 
     let text = tool(dir.path(), &["pdftotext", "-layout", "report.pdf", "-"]);
-    for c in results["controls"].as_array().unwrap() {
-        let id = c["id"].as_str().unwrap();
-        assert!(text.contains(id), "{id} missing from the PDF");
+    let lines: Vec<&str> = text.lines().collect();
+    // Every page has its footer, numbered against the real page count.
+    for page in 1..=pages {
+        assert!(text.contains(&format!("Page {page} of {pages}")), "footer of page {page}");
     }
-    let summary = &results["summary"];
-    assert!(text.contains(&format!("Page 1 of {pages}")), "page X of Y footer");
-    let fail = summary["fail"].as_u64().unwrap();
-    assert!(text.contains(&fail.to_string()));
+    assert!(!text.contains(&format!("Page {} of", pages + 1)));
+
+    // The summary: its counts row right under the column names, then one
+    // row per control with its status and number of failing resources.
+    let summary = lines.iter().position(|l| l.trim() == "Summary").expect("a Summary section");
+    let header = summary + 1;
+    let columns: Vec<&str> = lines[header].split_whitespace().collect();
+    assert_eq!(columns, ["Pass", "Fail", "Error", "Manual", "Not", "Excepted", "Total"], "{}", lines[header]);
+    let row = lines[header + 1..].iter().find(|l| !l.trim().is_empty() && l.trim() != "applicable").unwrap();
+    let counts: Vec<u64> = row.split_whitespace().map(|n| n.parse().unwrap()).collect();
+    assert_eq!(counts, summary_counts(&results), "counts row: {row}");
+    let catalog = String::from_utf8(entry(&zip, "controls.yaml")).unwrap();
+    let catalog = evidence_pack::evaluate::Catalog::parse("controls.yaml", &catalog).unwrap();
+    let composite = |id: &str| {
+        let c = catalog.controls.iter().find(|c| c.id == id).unwrap();
+        matches!(c.body, evidence_pack::evaluate::ControlBody::Composite(_))
+    };
+    let table = &lines[summary..];
+    for c in controls {
+        let (id, status) = (c["id"].as_str().unwrap(), c["status"].as_str().unwrap());
+        let row = table
+            .iter()
+            .find(|l| l.split_whitespace().next() == Some(id))
+            .unwrap_or_else(|| panic!("{id}: no summary row"));
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        // A control made of others names no resources of its own.
+        let failing = if composite(id) { "-".to_string() } else { c["failing"].as_array().unwrap().len().to_string() };
+        assert_eq!(cells[cells.len() - 2..], [badge(status).as_str(), failing.as_str()], "{id}: {row}");
+    }
+
+    // One section per control, headed by its id and status, in catalog order.
+    let mut at = summary;
+    for c in controls {
+        let (id, status) = (c["id"].as_str().unwrap(), badge(c["status"].as_str().unwrap()));
+        let found = lines[at..]
+            .iter()
+            .position(|l| l.split_whitespace().collect::<Vec<_>>() == [id, status.as_str()])
+            .unwrap_or_else(|| panic!("{id}: no section headed `{id} {status}` after line {at}"));
+        at += found + 1;
+    }
+    let appendix = lines[at..].iter().position(|l| l.trim() == "Appendix: collection errors");
+    assert!(appendix.is_some(), "the collection errors appendix follows the controls");
 }
 
 #[test]
@@ -75,21 +130,71 @@ fn html_fetches_nothing() {
     assert!(!html.contains("<link"), "no linked stylesheets");
 }
 
+/// Two runs give the same bytes. The PDF stays pinned by hash (its layout is
+/// what an auditor files); report.html is checked for its structure, which
+/// is what a change to it must keep.
 #[test]
 fn pdf_is_reproducible_and_pinned_by_hash() {
     let dir = tempfile::tempdir().unwrap();
     let (key, _) = crate::harness::keypair(dir.path());
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/snapshot.json");
-    let mut hashes = Vec::new();
+    let mut packs = Vec::new();
     for name in ["a.zip", "b.zip"] {
         let zip = dir.path().join(name);
         run(Command::new(BIN).args(["pack", example, "--key"]).arg(&key).arg("-o").arg(&zip));
-        hashes.push(evidence_pack::seal::sha256_hex(&entry(&zip, "report.pdf")));
+        packs.push((entry(&zip, "report.pdf"), entry(&zip, "report.html")));
     }
-    assert_eq!(hashes[0], hashes[1]);
-    insta::assert_snapshot!("report.pdf.sha256", hashes[0]);
+    assert!(packs[0].0 == packs[1].0, "report.pdf differs between two runs");
+    assert!(packs[0].1 == packs[1].1, "report.html differs between two runs");
+    insta::assert_snapshot!("report.pdf.sha256", evidence_pack::seal::sha256_hex(&packs[0].0));
+
     let zip = dir.path().join("a.zip");
-    insta::assert_snapshot!("report.html.sha256", evidence_pack::seal::sha256_hex(&entry(&zip, "report.html")));
+    let results: serde_json::Value = serde_json::from_slice(&entry(&zip, "results.json")).unwrap();
+    let controls = results["controls"].as_array().unwrap();
+    let html = String::from_utf8(packs.swap_remove(0).1).unwrap();
+    let head = &html[..html.find("</head>").expect("a head")];
+    let csp = format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">", evidence_pack::render::CSP);
+    assert!(head.contains(&csp), "the CSP is in the head");
+    for tag in ["<script", "<link", "<img", "<iframe", "<object", "<embed"] {
+        assert!(!html.contains(tag), "{tag} in report.html");
+    }
+
+    // The summary's counts row, under its column names.
+    let cells = |row: &str| -> Vec<String> {
+        row.split("<td").skip(1).map(|c| c[c.find('>').unwrap() + 1..c.find("</td>").unwrap()].to_string()).collect()
+    };
+    let summary = &html[html.find("<h2 id=\"summary\">Summary</h2>").expect("a Summary section")..];
+    let header = &summary[..summary.find("</thead>").unwrap()];
+    let columns: Vec<&str> = header.split("</th>").filter_map(|c| c.rsplit_once('>').map(|(_, t)| t)).collect();
+    assert_eq!(columns[..7], ["Pass", "Fail", "Error", "Manual", "Not applicable", "Excepted", "Total"]);
+    let counts_row = &summary[summary.find("<tbody>").unwrap()..summary.find("</tbody>").unwrap()];
+    let counts: Vec<u64> = cells(counts_row).iter().map(|n| n.parse().unwrap()).collect();
+    assert_eq!(counts, summary_counts(&results));
+
+    // One row per control in the summary table, and one section per control,
+    // in catalog order, each reached from its row.
+    let mut h2: Vec<&str> = html
+        .match_indices("<h2 id=\"")
+        .map(|(i, _)| {
+            let h = &html[i..];
+            &h[h.find('>').unwrap() + 1..h.find("</h2>").unwrap()]
+        })
+        .collect();
+    assert_eq!(h2.remove(0), "Summary");
+    assert_eq!(h2.pop(), Some("Appendix: collection errors"));
+    let ids: Vec<&str> = controls.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(h2, ids, "one section per control");
+    for c in controls {
+        let (id, status) = (c["id"].as_str().unwrap(), c["status"].as_str().unwrap());
+        let anchor =
+            html.find(&format!("\">{id}</h2>")).map(|i| html[..i].rsplit_once("<h2 id=\"").unwrap().1).unwrap();
+        let row = summary
+            .split("<tr>")
+            .find(|r| r.starts_with(&format!("<td><a href=\"#{anchor}\">{id}</a></td>")))
+            .unwrap_or_else(|| panic!("{id}: no summary row linking #{anchor}"));
+        let badge = format!("<span class=\"badge {status}\">{}</span>", badge(status));
+        assert!(row.contains(&badge), "{id}: {row}");
+    }
 }
 
 /// Resource names are data to the PDF template, never markup.
