@@ -77,6 +77,12 @@ fn rewrite(src: &Path, dst: &Path, change: impl Fn(&str, Vec<u8>) -> Option<Vec<
     w.finish().unwrap();
 }
 
+/// How a test rewrites one entry: new bytes, or `None` to drop it.
+type Change = Box<dyn Fn(&str, Vec<u8>) -> Option<Vec<u8>>>;
+/// What a case is called, its change, an entry it adds, and the name the
+/// failure must mention.
+type Case<'a> = (&'a str, Change, Option<(&'a str, &'a [u8])>, &'a str);
+
 #[test]
 fn tampered_packs_fail_verify_and_name_the_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -87,7 +93,7 @@ fn tampered_packs_fail_verify_and_name_the_file() {
         (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
     };
 
-    let cases: Vec<(&str, Box<dyn Fn(&str, Vec<u8>) -> Option<Vec<u8>>>, Option<(&str, &[u8])>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "edited results",
             Box::new(|n, b| {

@@ -92,6 +92,9 @@ fn text(data: &Value, key: &str) -> String {
     data.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
 }
 
+/// Parses data as a kind's struct and writes it back.
+pub type Typed = fn(&Value) -> Result<Value, serde_json::Error>;
+
 /// One entry of [`KINDS`]: a kind's [`Kind`] facts as values, so code that
 /// only has the `type` string can reach them.
 #[derive(Debug, Clone, Copy)]
@@ -101,7 +104,7 @@ pub struct KindInfo {
     pub label: fn(&Value) -> String,
     /// Parses data as the kind's struct and writes it back; `None` for the
     /// marker kinds, which no resource carries.
-    pub typed: Option<fn(&Value) -> Result<Value, serde_json::Error>>,
+    pub typed: Option<Typed>,
     /// An instance of the struct, for the schema tests.
     #[cfg(test)]
     sample: Option<fn() -> Value>,
