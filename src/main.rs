@@ -254,7 +254,7 @@ fn run(cli: Cli) -> Result<Exit> {
         }
         Command::Lens { controls, output } => {
             let catalog = load_catalog(controls.as_deref())?;
-            let lens = evidence_pack::render::lens::lens(&catalog);
+            let lens = evaluate::lens::lens(&catalog);
             evidence_pack::fs::write_atomic(&output, lens.as_bytes())?;
             note(quiet, &format!("wrote {}", terminal(&output.display().to_string())));
             Ok(Exit::Ok)
@@ -279,7 +279,7 @@ fn run(cli: Cli) -> Result<Exit> {
                 format!("cannot read public key {} (expected an OpenSSH `.pub` line)", public_key.display())
             })?;
             let file = std::fs::File::open(&pack).with_context(|| format!("cannot open {}", pack.display()))?;
-            let shown = evidence_pack::text::terminal(&pack.to_string_lossy()).into_owned();
+            let shown = terminal(&pack.to_string_lossy()).into_owned();
             match seal::verify(std::io::BufReader::new(file), &key, seal::Limits::default(), reseal) {
                 Ok(v) => {
                     println!(

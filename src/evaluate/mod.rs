@@ -9,6 +9,7 @@ mod check;
 mod composite;
 pub mod engine;
 mod exceptions;
+pub mod lens;
 mod manual;
 mod reason;
 pub mod results;

@@ -5,7 +5,6 @@
 //! place and the templates only lay it out.
 
 pub mod escape;
-pub mod lens;
 pub mod pdf;
 pub mod status;
 pub mod tables;

@@ -520,7 +520,7 @@ mod mutations {
     #[test]
     fn damaged_packs_never_panic_and_never_verify() {
         let signer = Signer::generate();
-        let key = ssh_key::PublicKey::from_openssh(&signer.public_openssh("t")).unwrap();
+        let key = PublicKey::from_openssh(&signer.public_openssh("t")).unwrap();
         let files: Vec<PackFile> =
             REQUIRED.iter().map(|n| PackFile::new(*n, format!("{n} body {}\n", "x".repeat(40)))).collect();
         let good = seal(files, &signer, chrono::DateTime::UNIX_EPOCH).unwrap();
