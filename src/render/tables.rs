@@ -56,8 +56,10 @@ impl Table {
         let flagged = self.rows.iter().filter(|r| r.flagged).count();
         self.rows.retain(|r| r.flagged);
         self.rows.truncate(EXCERPT_ROWS);
+        let unreadable = std::mem::take(&mut self.note);
         self.note = format!(
-            "Showing {} of the {} flagged rows out of {}; the full table is in the appendix \"Evidence tables\".",
+            "{unreadable}{}Showing {} of the {} flagged rows out of {}; the full table is in the appendix \"Evidence tables\".",
+            if unreadable.is_empty() { "" } else { " " },
             self.rows.len(),
             flagged,
             self.total_rows
@@ -216,13 +218,14 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
         _ => return None,
     };
     let now = snapshot.collected_at.finished;
+    let mut unreadable: Vec<String> = Vec::new();
     for r in &items {
         let start = rows.len();
         let flagged = failing.contains(&r.id);
         let rf = region_flag(r);
         match kind {
             AccountSummary::KIND => {
-                let Some(Ok(s)) = r.parse::<AccountSummary>() else { continue };
+                let Some(s) = readable(r.parse::<AccountSummary>(), r, &mut unreadable) else { continue };
                 cli.insert("aws iam get-account-summary".into());
                 rows.push((flagged, vec!["Root user has MFA".into(), yes(s.root_mfa_enabled)]));
                 rows.push((flagged, vec!["Root user has access keys".into(), yes(s.root_access_keys_present)]));
@@ -248,7 +251,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 }
             }
             PasswordPolicy::KIND => {
-                let Some(Ok(p)) = r.parse::<PasswordPolicy>() else { continue };
+                let Some(p) = readable(r.parse::<PasswordPolicy>(), r, &mut unreadable) else { continue };
                 cli.insert("aws iam get-account-password-policy".into());
                 let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "Not set".into());
                 let settings = if !p.present {
@@ -278,7 +281,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 }
             }
             IamGroup::KIND => {
-                let Some(Ok(g)) = r.parse::<IamGroup>() else { continue };
+                let Some(g) = readable(r.parse::<IamGroup>(), r, &mut unreadable) else { continue };
                 cli.insert("aws iam get-account-authorization-details --filter User Group".into());
                 let policies: Vec<String> = g
                     .attached_policies
@@ -299,7 +302,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             IamUser::KIND => {
-                let Some(Ok(u)) = r.parse::<IamUser>() else { continue };
+                let Some(u) = readable(r.parse::<IamUser>(), r, &mut unreadable) else { continue };
                 cli.insert("aws iam get-account-authorization-details --filter User Group".into());
                 rows.push((
                     flagged,
@@ -312,7 +315,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             IamRole::KIND => {
-                let Some(Ok(x)) = r.parse::<IamRole>() else { continue };
+                let Some(x) = readable(r.parse::<IamRole>(), r, &mut unreadable) else { continue };
                 cli.insert("aws iam get-account-authorization-details --filter Role".into());
                 rows.push((
                     flagged,
@@ -325,7 +328,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             IamPolicy::KIND => {
-                let Some(Ok(x)) = r.parse::<IamPolicy>() else { continue };
+                let Some(x) = readable(r.parse::<IamPolicy>(), r, &mut unreadable) else { continue };
                 cli.insert("aws iam get-account-authorization-details --filter LocalManagedPolicy".into());
                 let mut actions: Vec<String> = Vec::new();
                 let stmts = match &x.document["Statement"] {
@@ -344,7 +347,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 rows.push((flagged, vec![x.name, format!("{} entities", x.attachment_count), actions.join(", ")]));
             }
             BlockPublicAccess::KIND => {
-                let Some(Ok(x)) = r.parse::<BlockPublicAccess>() else { continue };
+                let Some(x) = readable(r.parse::<BlockPublicAccess>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws s3control get-public-access-block --account-id {}", r.account));
                 let on = |b: bool| if b { "On" } else { "Off" }.to_string();
                 rows.push((
@@ -358,7 +361,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             Bucket::KIND => {
-                let Some(Ok(x)) = r.parse::<Bucket>() else { continue };
+                let Some(x) = readable(r.parse::<Bucket>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws s3api get-public-access-block --bucket {}", x.name));
                 cli.insert(format!("aws s3api get-bucket-policy --bucket {}", x.name));
                 cli.insert(format!("aws s3api get-bucket-acl --bucket {}", x.name));
@@ -389,7 +392,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             DbInstance::KIND => {
-                let Some(Ok(x)) = r.parse::<DbInstance>() else { continue };
+                let Some(x) = readable(r.parse::<DbInstance>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws rds describe-db-instances{rf}"));
                 let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
                 rows.push((
@@ -398,12 +401,12 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             DbCluster::KIND => {
-                let Some(Ok(x)) = r.parse::<DbCluster>() else { continue };
+                let Some(x) = readable(r.parse::<DbCluster>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws rds describe-db-clusters{rf}"));
                 rows.push((flagged, vec![r.region.clone(), x.identifier, x.engine, yes(x.iam_auth)]));
             }
             DbSnapshot::KIND => {
-                let Some(Ok(x)) = r.parse::<DbSnapshot>() else { continue };
+                let Some(x) = readable(r.parse::<DbSnapshot>(), r, &mut unreadable) else { continue };
                 cli.insert(format!(
                     "aws rds describe-db-snapshot-attributes --db-snapshot-identifier {}{rf}",
                     x.identifier
@@ -414,19 +417,19 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             EcrRepository::KIND => {
-                let Some(Ok(x)) = r.parse::<EcrRepository>() else { continue };
+                let Some(x) = readable(r.parse::<EcrRepository>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws ecr describe-repositories{rf}"));
                 cli.insert(format!("aws ecr get-registry-scanning-configuration{rf}"));
                 rows.push((flagged, vec![r.region.clone(), x.name, yes(x.scan_on_push), yes(x.registry_scanning)]));
             }
             WebAcl::KIND => {
-                let Some(Ok(x)) = r.parse::<WebAcl>() else { continue };
+                let Some(x) = readable(r.parse::<WebAcl>(), r, &mut unreadable) else { continue };
                 let scope = if x.scope == "CLOUDFRONT" { "CLOUDFRONT" } else { "REGIONAL" };
                 cli.insert(format!("aws wafv2 list-web-acls --scope {scope}{rf}"));
                 rows.push((flagged, vec![r.region.clone(), x.name, title_case(&x.scope), x.rules.to_string()]));
             }
             TaskDefinition::KIND => {
-                let Some(Ok(x)) = r.parse::<TaskDefinition>() else { continue };
+                let Some(x) = readable(r.parse::<TaskDefinition>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws ecs describe-task-definition --task-definition {}{rf}", x.arn));
                 let family = x.arn.rsplit('/').next().unwrap_or_default().to_string();
                 for c in x.containers {
@@ -434,7 +437,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 }
             }
             ManagedInstance::KIND => {
-                let Some(Ok(x)) = r.parse::<ManagedInstance>() else { continue };
+                let Some(x) = readable(r.parse::<ManagedInstance>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws ssm describe-instance-information{rf}"));
                 rows.push((
                     flagged,
@@ -442,12 +445,12 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             Compliance::KIND => {
-                let Some(Ok(x)) = r.parse::<Compliance>() else { continue };
+                let Some(x) = readable(r.parse::<Compliance>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws ssm list-resource-compliance-summaries{rf}"));
                 rows.push((flagged, vec![r.region.clone(), x.resource_id, x.compliance_type, title_case(&x.status)]));
             }
             SsmDocument::KIND => {
-                let Some(Ok(x)) = r.parse::<SsmDocument>() else { continue };
+                let Some(x) = readable(r.parse::<SsmDocument>(), r, &mut unreadable) else { continue };
                 cli.insert(format!(
                     "aws ssm describe-document-permission --name {} --permission-type Share{rf}",
                     x.name
@@ -455,7 +458,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 rows.push((flagged, vec![r.region.clone(), x.name, yes(x.public)]));
             }
             Distribution::KIND => {
-                let Some(Ok(x)) = r.parse::<Distribution>() else { continue };
+                let Some(x) = readable(r.parse::<Distribution>(), r, &mut unreadable) else { continue };
                 cli.insert("aws cloudfront list-distributions".into());
                 let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
                 if x.s3_origins.is_empty() {
@@ -469,12 +472,12 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 }
             }
             AnomalyMonitor::KIND => {
-                let Some(Ok(x)) = r.parse::<AnomalyMonitor>() else { continue };
+                let Some(x) = readable(r.parse::<AnomalyMonitor>(), r, &mut unreadable) else { continue };
                 cli.insert("aws ce get-anomaly-monitors && aws ce get-anomaly-subscriptions".into());
                 rows.push((flagged, vec![x.name, title_case(&x.monitor_type), x.subscriptions.to_string()]));
             }
             BillingAlarm::KIND => {
-                let Some(Ok(x)) = r.parse::<BillingAlarm>() else { continue };
+                let Some(x) = readable(r.parse::<BillingAlarm>(), r, &mut unreadable) else { continue };
                 cli.insert("aws cloudwatch describe-alarms --region us-east-1".into());
                 rows.push((
                     flagged,
@@ -487,7 +490,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             GuardDutyRegion::KIND => {
-                let Some(Ok(x)) = r.parse::<GuardDutyRegion>() else { continue };
+                let Some(x) = readable(r.parse::<GuardDutyRegion>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws guardduty list-detectors{rf}"));
                 rows.push((
                     flagged,
@@ -499,7 +502,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             SecurityContact::KIND => {
-                let Some(Ok(x)) = r.parse::<SecurityContact>() else { continue };
+                let Some(x) = readable(r.parse::<SecurityContact>(), r, &mut unreadable) else { continue };
                 cli.insert("aws account get-alternate-contact --alternate-contact-type SECURITY".into());
                 let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
                 rows.push((
@@ -508,13 +511,13 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             OrganizationMembership::KIND => {
-                let Some(Ok(x)) = r.parse::<OrganizationMembership>() else { continue };
+                let Some(x) = readable(r.parse::<OrganizationMembership>(), r, &mut unreadable) else { continue };
                 cli.insert("aws organizations describe-organization".into());
                 let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
                 rows.push((flagged, vec![yes(x.member), or_dash(x.organization_id), or_dash(x.management_account_id)]));
             }
             Secret::KIND => {
-                let Some(Ok(x)) = r.parse::<Secret>() else { continue };
+                let Some(x) = readable(r.parse::<Secret>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws secretsmanager list-secrets{rf}"));
                 let rotation = match (x.rotation_enabled, x.rotation_days, &x.rotation_schedule) {
                     (false, _, _) => "Disabled".to_string(),
@@ -535,7 +538,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             NetworkAcl::KIND => {
-                let Some(Ok(x)) = r.parse::<NetworkAcl>() else { continue };
+                let Some(x) = readable(r.parse::<NetworkAcl>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws ec2 describe-network-acls{rf}"));
                 let acl = format!("{}{}", x.acl_id, if x.is_default { " (default)" } else { "" });
                 for e in x.entries.iter().filter(|e| !e.egress) {
@@ -562,7 +565,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 }
             }
             Instance::KIND => {
-                let Some(Ok(x)) = r.parse::<Instance>() else { continue };
+                let Some(x) = readable(r.parse::<Instance>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws ec2 describe-instances{rf}"));
                 rows.push((
                     flagged,
@@ -576,7 +579,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             EbsSnapshot::KIND => {
-                let Some(Ok(x)) = r.parse::<EbsSnapshot>() else { continue };
+                let Some(x) = readable(r.parse::<EbsSnapshot>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws ec2 describe-snapshots --owner-ids self --restorable-by-user-ids all{rf}"));
                 rows.push((
                     flagged,
@@ -590,7 +593,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             CredentialReportRow::KIND => {
-                let Some(Ok(x)) = r.parse::<CredentialReportRow>() else { continue };
+                let Some(x) = readable(r.parse::<CredentialReportRow>(), r, &mut unreadable) else { continue };
                 cli.insert("aws iam generate-credential-report && aws iam get-credential-report --query Content --output text | base64 -d".into());
                 let key = |k: &crate::snapshot::kinds::AccessKeyUse| {
                     if !k.active {
@@ -612,7 +615,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             KmsKey::KIND => {
-                let Some(Ok(k)) = r.parse::<KmsKey>() else { continue };
+                let Some(k) = readable(r.parse::<KmsKey>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws kms describe-key --key-id {}{rf}", k.key_id));
                 if k.rotation_enabled.is_some() {
                     cli.insert(format!("aws kms get-key-rotation-status --key-id {}{rf}", k.key_id));
@@ -653,7 +656,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             AcmCertificate::KIND => {
-                let Some(Ok(c)) = r.parse::<AcmCertificate>() else { continue };
+                let Some(c) = readable(r.parse::<AcmCertificate>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws acm describe-certificate --certificate-arn {}{rf}", c.arn));
                 let days = c
                     .not_after
@@ -682,7 +685,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             Trail::KIND => {
-                let Some(Ok(t)) = r.parse::<Trail>() else { continue };
+                let Some(t) = readable(r.parse::<Trail>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws cloudtrail describe-trails --no-include-shadow-trails{rf}"));
                 cli.insert(format!("aws cloudtrail get-trail-status --name {}{rf}", t.arn));
                 cli.insert(format!("aws cloudtrail get-event-selectors --trail-name {}{rf}", t.arn));
@@ -709,7 +712,7 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
                 ));
             }
             SecurityGroup::KIND => {
-                let Some(Ok(g)) = r.parse::<SecurityGroup>() else { continue };
+                let Some(g) = readable(r.parse::<SecurityGroup>(), r, &mut unreadable) else { continue };
                 cli.insert(format!("aws ec2 describe-security-groups{rf}"));
                 let group = format!("{} ({})", g.group_id, g.name);
                 let vpc = g.vpc_id.clone().unwrap_or_else(|| "-".into());
@@ -795,10 +798,32 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
         },
         columns: columns.into_iter().map(String::from).collect(),
         total_rows: rows.len(),
-        note: String::new(),
+        note: unreadable_note(&unreadable),
         rows: rows.into_iter().map(|(flagged, cells)| Row { cells, flagged }).collect(),
         cli: cli.into_iter().collect(),
     })
+}
+
+/// A resource's data as its kind's struct; one that does not parse is
+/// named in `unreadable`, so the table says so instead of silently
+/// leaving it out.
+fn readable<T>(parsed: Option<Result<T, serde_json::Error>>, r: &Resource, unreadable: &mut Vec<String>) -> Option<T> {
+    match parsed {
+        Some(Ok(x)) => Some(x),
+        Some(Err(e)) => {
+            unreadable.push(format!("{} ({e})", r.id));
+            None
+        }
+        None => None,
+    }
+}
+
+fn unreadable_note(unreadable: &[String]) -> String {
+    match unreadable {
+        [] => String::new(),
+        [one] => format!("1 resource could not be read: {one}."),
+        many => format!("{} resources could not be read: {}.", many.len(), many.join("; ")),
+    }
 }
 
 pub fn is_open(rule: &SgRule) -> bool {
@@ -838,4 +863,20 @@ fn title_case(s: &str) -> String {
 pub fn tables(snapshot: &Snapshot, kinds: &[String], failing: &BTreeSet<String>) -> Vec<Table> {
     let mut seen = BTreeSet::new();
     kinds.iter().filter(|k| seen.insert(k.as_str())).filter_map(|k| table(snapshot, k, failing)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resource_that_does_not_parse_is_named_not_dropped() {
+        let mut snapshot = Snapshot::from_json("example", crate::EXAMPLE_SNAPSHOT).unwrap();
+        let key = snapshot.resources.iter_mut().find(|r| r.kind == KmsKey::KIND).expect("the example has a key");
+        key.data = serde_json::json!({ "key_id": 42 });
+        let id = key.id.clone();
+        let t = table(&snapshot, KmsKey::KIND, &BTreeSet::new()).unwrap();
+        assert!(t.note.starts_with("1 resource could not be read: "), "{}", t.note);
+        assert!(t.note.contains(&id), "{}", t.note);
+    }
 }
