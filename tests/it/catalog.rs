@@ -128,8 +128,9 @@ fn a_comprehension_bomb_is_stopped_and_the_other_controls_are_evaluated() {
     assert_eq!(bombed["status"], "error");
     assert!(bombed["reason"].as_str().unwrap().contains("went over the cost budget"), "{bombed}");
     assert_eq!(control(&results, "X.2")["status"], "pass");
-    eprintln!("evaluate with the bomb took {took:?}");
-    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    // A guard against a hang, not a speed target: the bound on work is
+    // asserted exactly in engine's unit tests, where wall time plays no part.
+    assert!(took < std::time::Duration::from_secs(120), "{took:?}");
 }
 
 #[test]
