@@ -402,41 +402,24 @@ fn parse(source: &str, at: Pos) -> Result<(IdedExpr, Shape), ExprError> {
         }
     })?;
     let s = shape(&expr);
+    // Each limit the parsed expression passes over, with where to point and
+    // what to suggest; the first one found is reported.
+    let over = |pos: Pos, what: String, hint: &'static str| ExprError {
+        pos,
+        message: format!("the CEL expression {what}: `{}`", abbreviated(shown)),
+        hint,
+    };
     if let Some(id) = s.too_deep {
-        return Err(ExprError {
-            pos: node_pos(at, source, &info, id),
-            message: format!(
-                "the CEL expression nests {} levels deep, over the limit of {}: `{}`",
-                s.depth,
-                limits::DEPTH,
-                abbreviated(shown)
-            ),
-            hint: SPLIT_HINT,
-        });
+        let what = format!("nests {} levels deep, over the limit of {}", s.depth, limits::DEPTH);
+        return Err(over(node_pos(at, source, &info, id), what, SPLIT_HINT));
     }
     if s.nodes > limits::NODES {
-        return Err(ExprError {
-            pos: at,
-            message: format!(
-                "the CEL expression has {} nodes once its macros are expanded, over the limit of {}: `{}`",
-                s.nodes,
-                limits::NODES,
-                abbreviated(shown)
-            ),
-            hint: SPLIT_HINT,
-        });
+        let what = format!("has {} nodes once its macros are expanded, over the limit of {}", s.nodes, limits::NODES);
+        return Err(over(at, what, SPLIT_HINT));
     }
     if let Some(id) = s.too_nested {
-        return Err(ExprError {
-            pos: node_pos(at, source, &info, id),
-            message: format!(
-                "the CEL expression nests comprehensions {} deep, over the limit of {}: `{}`",
-                s.nesting,
-                limits::NESTING,
-                abbreviated(shown)
-            ),
-            hint: NESTING_HINT,
-        });
+        let what = format!("nests comprehensions {} deep, over the limit of {}", s.nesting, limits::NESTING);
+        return Err(over(node_pos(at, source, &info, id), what, NESTING_HINT));
     }
     Ok((expr, s))
 }
