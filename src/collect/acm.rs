@@ -34,9 +34,22 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
 }
 
 async fn describe(ctx: &Ctx, client: &Client, region: &str, arn: String) -> Found {
-    let described = client.describe_certificate().certificate_arn(&arn).send().await;
-    let certificate = described.map(|out| out.certificate.map(|c| (arn, c)));
-    Found::each(ctx, region, "acm:DescribeCertificate", certificate, |(arn, c)| describe_one(arn, c))
+    const OP: &str = "acm:DescribeCertificate";
+    match client.describe_certificate().certificate_arn(&arn).send().await {
+        Ok(out) => match out.certificate {
+            Some(c) => {
+                let mut found = Found::default();
+                let (id, data) = describe_one(arn, c);
+                found.add(ctx, region, id, OP, &data);
+                found
+            }
+            None => {
+                let message = format!("DescribeCertificate answered without certificate details for {arn}");
+                Found::incomplete(ctx, region, OP, &[AcmCertificate::KIND], message)
+            }
+        },
+        Err(e) => Found::failed(ctx, region, OP, &[AcmCertificate::KIND], &e),
+    }
 }
 
 fn describe_one(arn: String, c: CertificateDetail) -> (String, AcmCertificate) {
@@ -71,4 +84,42 @@ fn describe_one(arn: String, c: CertificateDetail) -> (String, AcmCertificate) {
             .collect(),
     };
     (arn, data)
+}
+
+/// moto always answers with the certificate, so an answer without it is mocked.
+#[cfg(test)]
+mod tests {
+    use aws_sdk_acm::config::{BehaviorVersion, Credentials, Region};
+    use aws_sdk_acm::operation::describe_certificate::DescribeCertificateOutput;
+    use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, create_mock_http_client, mock};
+
+    use super::*;
+
+    fn config(interceptor: MockResponseInterceptor) -> aws_sdk_acm::Config {
+        aws_sdk_acm::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIDEXAMPLE", "not-a-secret", None, None, "test"))
+            .http_client(create_mock_http_client())
+            .interceptor(interceptor)
+            .build()
+    }
+
+    /// False pass before: the certificate vanished from the snapshot, and
+    /// ACM.1 passed on the certificates left.
+    #[tokio::test]
+    async fn a_certificate_described_without_details_is_a_collection_error() {
+        let rule = mock!(Client::describe_certificate).then_output(|| DescribeCertificateOutput::builder().build());
+        let interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny).with_rule(&rule);
+        let client = Client::from_conf(config(interceptor));
+        let ctx = Ctx::for_test(aws_config::SdkConfig::builder().build(), "111122223333");
+        let arn = "arn:aws:acm:us-east-1:111122223333:certificate/1".to_string();
+        let found = describe(&ctx, &client, "us-east-1", arn.clone()).await;
+        assert!(found.resources.is_empty());
+        assert_eq!(found.errors.len(), 1);
+        let e = &found.errors[0];
+        assert_eq!((e.operation.as_str(), e.code.as_str()), ("acm:DescribeCertificate", "IncompleteResponse"));
+        assert!(e.message.contains(&arn), "{}", e.message);
+        assert_eq!(e.resource_types, [AcmCertificate::KIND]);
+    }
 }

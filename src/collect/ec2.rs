@@ -24,8 +24,10 @@ impl Regions {
     }
 }
 
+pub(crate) const REGIONS_OPERATION: &str = "ec2:DescribeRegions";
+
 pub(crate) async fn regions(ctx: &Ctx) -> Regions {
-    const OP: &str = "ec2:DescribeRegions";
+    const OP: &str = REGIONS_OPERATION;
     let mut found = Found::default();
     let client = Client::new(&ctx.in_region(&ctx.home_region()));
     match client.describe_regions().all_regions(true).send().await {

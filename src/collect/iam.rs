@@ -112,6 +112,7 @@ async fn authorization_details(ctx: &Ctx, client: &Client) -> Found {
                 .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or_default().to_string()),
             arn,
             attachment_count: i64::from(p.attachment_count().unwrap_or(0)),
+            permissions_boundary_usage_count: Some(i64::from(p.permissions_boundary_usage_count().unwrap_or(0))),
             document: document(default.and_then(|v| v.document()).unwrap_or("{}")),
         };
         found.add(ctx, GLOBAL, data.arn.clone(), OP, &data);
@@ -138,24 +139,78 @@ async fn credential_report(ctx: &Ctx, client: &Client) -> Found {
             }
         }
     }
-    let content = client.get_credential_report().send().await;
-    let rows = content.map(|out| {
-        let content = out.content.map(|b| b.into_inner()).unwrap_or_default();
-        let mut reader = csv::Reader::from_reader(content.as_slice());
-        let headers = reader.headers().cloned().unwrap_or_default();
-        reader.records().flatten().map(|record| (headers.clone(), record)).collect::<Vec<_>>()
-    });
-    found.extend(Found::each(ctx, GLOBAL, "iam:GetCredentialReport", rows, |(headers, record)| {
+    const OP: &str = "iam:GetCredentialReport";
+    let out = match client.get_credential_report().send().await {
+        Ok(out) => out,
+        Err(e) => {
+            found.fail(ctx, GLOBAL, OP, &[CredentialReportRow::KIND], &e);
+            return found;
+        }
+    };
+    let generated = time(out.generated_time());
+    let content = out.content.map(|b| b.into_inner()).unwrap_or_default();
+    let (rows, problems) = report_rows(&content, generated.as_deref());
+    for problem in problems {
+        found.extend(Found::incomplete(ctx, GLOBAL, OP, &[CredentialReportRow::KIND], problem));
+    }
+    for row in rows {
+        found.add(ctx, GLOBAL, row.arn.clone(), OP, &row);
+    }
+    found
+}
+
+/// The credential report's rows, and what could not be read of it: an
+/// empty report or a row that does not parse is missing evidence, which
+/// must not read as an account without users.
+fn report_rows(content: &[u8], generated: Option<&str>) -> (Vec<CredentialReportRow>, Vec<String>) {
+    const WHAT: &str = "the credential report";
+    if content.iter().all(u8::is_ascii_whitespace) {
+        return (
+            vec![],
+            vec![format!("{WHAT} came back empty; generate it again (aws iam generate-credential-report)")],
+        );
+    }
+    let mut reader = csv::Reader::from_reader(content);
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return (vec![], vec![format!("{WHAT}'s header line does not parse: {e}")]),
+    };
+    let missing: Vec<&str> = ["user", "arn"].into_iter().filter(|c| !headers.iter().any(|h| h == *c)).collect();
+    if !missing.is_empty() {
+        return (vec![], vec![format!("{WHAT} has no {} column", missing.join(" or "))]);
+    }
+    let (mut rows, mut problems) = (Vec::new(), Vec::new());
+    for (n, record) in reader.records().enumerate() {
+        // Line 1 is the header.
+        let line = n + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("{WHAT}, line {line}, does not parse: {e}"));
+                continue;
+            }
+        };
         let get = |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).unwrap_or("");
+        if get("arn").is_empty() {
+            problems.push(format!("{WHAT}, line {line}, names no user ARN"));
+            continue;
+        }
         // The report writes N/A, not_supported or no_information for absent dates.
         let date = |name: &str| {
-            let v = get(name);
-            chrono::DateTime::parse_from_rfc3339(v)
+            chrono::DateTime::parse_from_rfc3339(get(name))
                 .ok()
                 .map(|d| d.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         };
+        let access_keys: Vec<AccessKeyUse> = (1..=2u8)
+            .map(|n| AccessKeyUse {
+                slot: n,
+                active: get(&format!("access_key_{n}_active")) == "true",
+                last_rotated: date(&format!("access_key_{n}_last_rotated")),
+                last_used: date(&format!("access_key_{n}_last_used_date")),
+            })
+            .collect();
         let user = get("user").to_string();
-        let data = CredentialReportRow {
+        rows.push(CredentialReportRow {
             is_root: user == "<root_account>",
             arn: get("arn").to_string(),
             created: date("user_creation_time"),
@@ -163,19 +218,16 @@ async fn credential_report(ctx: &Ctx, client: &Client) -> Found {
             password_last_used: date("password_last_used"),
             password_last_changed: date("password_last_changed"),
             mfa_active: get("mfa_active") == "true",
-            access_keys: (1..=2u8)
-                .map(|n| AccessKeyUse {
-                    slot: n,
-                    active: get(&format!("access_key_{n}_active")) == "true",
-                    last_rotated: date(&format!("access_key_{n}_last_rotated")),
-                    last_used: date(&format!("access_key_{n}_last_used_date")),
-                })
-                .collect(),
+            // Only an explicit "false" says there is no password: the
+            // root user's row said not_supported before centralized root
+            // access, and that must not read as "no root password".
+            credentials_present: Some(get("password_enabled") != "false" || access_keys.iter().any(|k| k.active)),
+            access_keys,
+            report_generated_at: generated.map(String::from),
             user,
-        };
-        (data.arn.clone(), data)
-    }));
-    found
+        });
+    }
+    (rows, problems)
 }
 
 async fn virtual_mfa(ctx: &Ctx, client: &Client) -> Found {
@@ -306,7 +358,51 @@ mod tests {
             config: aws_config::SdkConfig::builder().build(),
             account: "111122223333".into(),
             progress: indicatif::ProgressBar::hidden(),
+            regions: Vec::new(),
         }
+    }
+
+    const HEADER: &str = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
+
+    /// Before, an empty report and a row that did not parse were dropped:
+    /// an account whose report was unreadable read as one without users,
+    /// and IAM.3/5/8/19/22 passed on no evidence.
+    #[test]
+    fn an_unreadable_credential_report_is_a_recorded_problem() {
+        let (rows, problems) = report_rows(b"", None);
+        assert!(rows.is_empty());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("empty"), "{problems:?}");
+
+        let body = format!(
+            "{HEADER}\nalice,arn:aws:iam::111122223333:user/alice,2024-01-01T00:00:00+00:00,true,N/A,2024-01-01T00:00:00+00:00,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\nbob,arn:aws:iam::111122223333:user/bob,truncated\n"
+        );
+        let (rows, problems) = report_rows(body.as_bytes(), Some("2026-11-22T18:00:00Z"));
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].report_generated_at.as_deref(), Some("2026-11-22T18:00:00Z"));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("line 3"), "{problems:?}");
+
+        let (_, problems) = report_rows(b"name,when\nx,y\n", None);
+        assert!(problems[0].contains("no user or arn column"), "{problems:?}");
+    }
+
+    /// Centralized root access deletes the root password and keys; the
+    /// report then says `password_enabled: false` for the root user. A
+    /// report saying `not_supported` (as AWS long did for the root user)
+    /// must not read as "no root password".
+    #[test]
+    fn root_credentials_are_absent_only_when_the_report_says_so() {
+        let root = |password: &str, key: &str| {
+            format!(
+                "{HEADER}\n<root_account>,arn:aws:iam::111122223333:root,2020-01-01T00:00:00+00:00,{password},no_information,not_supported,not_supported,false,{key},N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+            )
+        };
+        let present = |body: String| report_rows(body.as_bytes(), None).0[0].credentials_present == Some(true);
+        assert!(!present(root("false", "false")));
+        assert!(present(root("not_supported", "false")));
+        assert!(present(root("true", "false")));
+        assert!(present(root("false", "true")));
     }
 
     #[tokio::test]

@@ -56,7 +56,10 @@ async fn describe(ctx: &Ctx, client: &Client, region: &str, id: String, mut alia
     let meta = match client.describe_key().key_id(&id).send().await {
         Ok(out) => match out.key_metadata {
             Some(m) => m,
-            None => return found,
+            None => {
+                let message = format!("DescribeKey answered without key metadata for key {id}");
+                return Found::incomplete(ctx, region, "kms:DescribeKey", &[KmsKey::KIND, ROTATION], message);
+            }
         },
         Err(e) => return Found::failed(ctx, region, "kms:DescribeKey", &[KmsKey::KIND], &e),
     };
@@ -96,4 +99,41 @@ async fn describe(ctx: &Ctx, client: &Client, region: &str, id: String, mut alia
     }
     found.add(ctx, region, key.arn.clone(), operation, &key);
     found
+}
+
+/// moto always answers with metadata, so an answer without it is mocked.
+#[cfg(test)]
+mod tests {
+    use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
+    use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
+    use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, create_mock_http_client, mock};
+
+    use super::*;
+
+    fn config(interceptor: MockResponseInterceptor) -> aws_sdk_kms::Config {
+        aws_sdk_kms::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIDEXAMPLE", "not-a-secret", None, None, "test"))
+            .http_client(create_mock_http_client())
+            .interceptor(interceptor)
+            .build()
+    }
+
+    /// False pass before: the key vanished from the snapshot, and KMS.4
+    /// passed on the keys left.
+    #[tokio::test]
+    async fn a_key_described_without_metadata_is_a_collection_error() {
+        let rule = mock!(Client::describe_key).then_output(|| DescribeKeyOutput::builder().build());
+        let interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny).with_rule(&rule);
+        let client = Client::from_conf(config(interceptor));
+        let ctx = Ctx::for_test(aws_config::SdkConfig::builder().build(), "111122223333");
+        let found = describe(&ctx, &client, "us-east-1", "key-1".into(), Vec::new()).await;
+        assert!(found.resources.is_empty());
+        assert_eq!(found.errors.len(), 1);
+        let e = &found.errors[0];
+        assert_eq!((e.operation.as_str(), e.code.as_str()), ("kms:DescribeKey", "IncompleteResponse"));
+        assert!(e.message.contains("key-1"), "{}", e.message);
+        assert_eq!(e.resource_types, [KmsKey::KIND, ROTATION]);
+    }
 }

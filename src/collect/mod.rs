@@ -82,19 +82,45 @@ pub async fn load_config(profile: Option<&str>) -> SdkConfig {
 pub async fn collect(config: &SdkConfig, options: &Options) -> Result<Snapshot, CollectError> {
     let started = Utc::now();
     let identity = sts::caller_identity(config).await?;
-    let ctx =
-        Ctx { config: config.clone(), account: identity.account.clone(), progress: progress_bar(options.progress) };
+    let mut ctx = Ctx {
+        config: config.clone(),
+        account: identity.account.clone(),
+        progress: progress_bar(options.progress),
+        regions: Vec::new(),
+    };
 
     let mut found = Found::default();
     ctx.progress.set_message("listing regions");
     let (all_regions, (alias, alias_found)) = futures::join!(ec2::regions(&ctx), iam::account_alias(&ctx));
     found.extend(alias_found);
-    let regions = match (&options.regions, all_regions.enabled()) {
+    let regions_enabled = all_regions.enabled();
+    let regions = match (&options.regions, &regions_enabled) {
         (Some(chosen), _) => chosen.clone(),
-        (None, Some(enabled)) => enabled,
+        (None, Some(enabled)) => enabled.clone(),
         (None, None) => vec![ctx.home_region()],
     };
-    found.extend(all_regions.found);
+    let mut region_found = all_regions.found;
+    if options.regions.is_none() && regions_enabled.is_none() {
+        // Reading only the home region would let every regional control
+        // pass on one region: the failure is recorded against every kind a
+        // regional collector produces, so those controls read `error`.
+        let regional: Vec<String> = registry::selected(options.kinds.as_ref())
+            .filter(|c| c.scope == registry::Scope::Regional)
+            .flat_map(|c| c.kinds.iter().map(|k| k.to_string()))
+            .collect();
+        for e in region_found.errors.iter_mut().filter(|e| e.operation == ec2::REGIONS_OPERATION) {
+            e.resource_types.extend(regional.iter().cloned());
+            e.message = format!(
+                "{} (the enabled regions are unknown, so regional services were read in {} only)",
+                e.message,
+                ctx.home_region()
+            );
+        }
+    }
+    found.extend(region_found);
+    ctx.regions = regions.clone();
+    ctx.regions.sort();
+    let ctx = ctx;
 
     let mut tasks: Vec<Task> = Vec::new();
     for c in registry::selected(options.kinds.as_ref()) {
@@ -123,7 +149,14 @@ pub async fn collect(config: &SdkConfig, options: &Options) -> Result<Snapshot, 
         schema_version: SCHEMA_VERSION,
         tool: Tool { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
         collected_at: Window { started, finished: Utc::now() },
-        accounts: vec![Account { account_id: identity.account, alias, collector_arn: identity.arn, regions }],
+        accounts: vec![Account {
+            account_id: identity.account,
+            alias,
+            collector_arn: identity.arn,
+            regions,
+            regions_enabled,
+            collected_at: None,
+        }],
         resources: found.resources,
         errors: found.errors,
     };
@@ -152,9 +185,17 @@ pub(crate) struct Ctx {
     config: SdkConfig,
     account: String,
     progress: ProgressBar,
+    /// The regions regional collectors run in, sorted.
+    regions: Vec<String>,
 }
 
 impl Ctx {
+    /// A context for collector unit tests: no progress bar, no regions.
+    #[cfg(test)]
+    pub(crate) fn for_test(config: SdkConfig, account: &str) -> Ctx {
+        Ctx { config, account: account.to_string(), progress: ProgressBar::hidden(), regions: Vec::new() }
+    }
+
     /// SDK config pinned to one region.
     pub(crate) fn in_region(&self, region: &str) -> SdkConfig {
         self.config.to_builder().region(Region::new(region.to_string())).build()
@@ -170,6 +211,12 @@ impl Ctx {
 
     pub(crate) fn home_region(&self) -> String {
         self.config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into())
+    }
+
+    /// The first region the run reads, where a regional collector also
+    /// reads what its service keeps globally (CloudFront-scoped web ACLs).
+    pub(crate) fn first_region(&self) -> Option<&str> {
+        self.regions.first().map(String::as_str)
     }
 
     pub(crate) fn done(&self) {
@@ -274,6 +321,23 @@ impl Found {
     {
         let mut found = Found::default();
         found.fail(ctx, region, operation, kinds, err);
+        found
+    }
+
+    /// Record a call that answered without the evidence it exists for (a
+    /// `DescribeKey` with no key metadata): missing evidence must not read
+    /// as compliance.
+    pub(crate) fn incomplete(ctx: &Ctx, region: &str, operation: &str, kinds: &[&str], message: String) -> Found {
+        let mut found = Found::default();
+        found.errors.push(CollectionError {
+            account: ctx.account.clone(),
+            region: region.to_string(),
+            operation: operation.to_string(),
+            code: "IncompleteResponse".to_string(),
+            message,
+            resource_types: kinds.iter().map(|k| k.to_string()).collect(),
+            collected_at: Utc::now(),
+        });
         found
     }
 

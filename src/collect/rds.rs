@@ -1,19 +1,21 @@
-//! RDS, per region: DB instances (VPC, IAM authentication), clusters (IAM
-//! authentication) and manual DB snapshots with their restore permission.
+//! RDS, per region: DB instances (VPC, IAM authentication, status), clusters
+//! (IAM authentication), and manual DB and DB cluster snapshots with their
+//! restore permission.
 
 use aws_sdk_rds::Client;
 
 use super::{Ctx, Found};
-use crate::snapshot::kinds::{DbCluster, DbInstance, DbSnapshot, ResourceData};
+use crate::snapshot::kinds::{DbCluster, DbClusterSnapshot, DbInstance, DbSnapshot, ResourceData};
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
     let client = Client::new(&ctx.in_region(&region));
-    let (a, b, c) = futures::join!(
+    let (a, b, c, d) = futures::join!(
         instances(ctx, &client, &region),
         clusters(ctx, &client, &region),
-        snapshots(ctx, &client, &region)
+        snapshots(ctx, &client, &region),
+        cluster_snapshots(ctx, &client, &region)
     );
-    [a, b, c].into_iter().collect()
+    [a, b, c, d].into_iter().collect()
 }
 
 async fn instances(ctx: &Ctx, client: &Client, region: &str) -> Found {
@@ -25,6 +27,7 @@ async fn instances(ctx: &Ctx, client: &Client, region: &str) -> Found {
             cluster: i.db_cluster_identifier().map(String::from),
             vpc_id: i.db_subnet_group().and_then(|g| g.vpc_id()).map(String::from),
             iam_auth: i.iam_database_authentication_enabled().unwrap_or(false),
+            status: i.db_instance_status().map(String::from),
         };
         (i.db_instance_arn().unwrap_or_default().to_string(), data)
     })
@@ -65,6 +68,45 @@ async fn snapshots(ctx: &Ctx, client: &Client, region: &str) -> Found {
                 .any(|a| a.attribute_name() == Some("restore") && a.attribute_values().iter().any(|v| v == "all"));
             let data = DbSnapshot { identifier: id, instance: s.db_instance_identifier().map(String::from), public };
             (s.db_snapshot_arn().unwrap_or_default().to_string(), data)
+        })
+    })
+    .await
+}
+
+/// Manual DB cluster snapshots (Aurora and Multi-AZ clusters), which
+/// `DescribeDBSnapshots` does not list; whether one is public is only in its
+/// attributes.
+async fn cluster_snapshots(ctx: &Ctx, client: &Client, region: &str) -> Found {
+    let listed = client
+        .describe_db_cluster_snapshots()
+        .snapshot_type("manual")
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await;
+    let kinds = &[DbClusterSnapshot::KIND];
+    Found::each_read(ctx, region, "rds:DescribeDBClusterSnapshots", kinds, listed, 8, |s| async move {
+        let id = s.db_cluster_snapshot_identifier().unwrap_or_default().to_string();
+        let out = client.describe_db_cluster_snapshot_attributes().db_cluster_snapshot_identifier(&id).send().await;
+        let op = (
+            "rds:DescribeDBClusterSnapshotAttributes",
+            "rds:DescribeDBClusterSnapshots+DescribeDBClusterSnapshotAttributes",
+        );
+        Found::each(ctx, region, op, out.map(|out| Some((id, out))), |(id, out)| {
+            let public = out
+                .db_cluster_snapshot_attributes_result()
+                .map(|r| r.db_cluster_snapshot_attributes())
+                .unwrap_or_default()
+                .iter()
+                .any(|a| a.attribute_name() == Some("restore") && a.attribute_values().iter().any(|v| v == "all"));
+            let data = DbClusterSnapshot {
+                identifier: id,
+                cluster: s.db_cluster_identifier().map(String::from),
+                engine: s.engine().map(String::from),
+                public,
+            };
+            (s.db_cluster_snapshot_arn().unwrap_or_default().to_string(), data)
         })
     })
     .await

@@ -139,12 +139,14 @@ pub(crate) const COLLECTORS: &[Collector] = &[
     Collector {
         service: "rds",
         scope: Scope::Regional,
-        kinds: &["rds.instance", "rds.cluster", "rds.snapshot"],
+        kinds: &["rds.instance", "rds.cluster", "rds.snapshot", "rds.cluster_snapshot"],
         permissions: &[
             "rds:DescribeDBInstances",
             "rds:DescribeDBClusters",
             "rds:DescribeDBSnapshots",
             "rds:DescribeDBSnapshotAttributes",
+            "rds:DescribeDBClusterSnapshots",
+            "rds:DescribeDBClusterSnapshotAttributes",
         ],
         run: |ctx, region| Box::pin(super::rds::collect(ctx, region)),
     },
@@ -166,7 +168,7 @@ pub(crate) const COLLECTORS: &[Collector] = &[
         service: "ecs",
         scope: Scope::Regional,
         kinds: &["ecs.task_definition"],
-        permissions: &["ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"],
+        permissions: &["ecs:ListTaskDefinitionFamilies", "ecs:DescribeTaskDefinition"],
         run: |ctx, region| Box::pin(super::ecs::collect(ctx, region)),
     },
     Collector {

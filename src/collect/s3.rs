@@ -5,6 +5,8 @@
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::get_bucket_lifecycle_configuration::GetBucketLifecycleConfigurationOutput;
+use aws_sdk_s3::types::ExpirationStatus;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use super::{Ctx, Found, error_code};
@@ -63,6 +65,14 @@ async fn buckets(ctx: &Ctx) -> Found {
         bucket(ctx, &client, name, region)
     })
     .await
+}
+
+/// How many lifecycle rules are (or are not) `Enabled`: a disabled rule
+/// expires and transitions nothing, so only enabled ones count for S3.10
+/// and S3.13, and the others are kept to say why a bucket with rules fails.
+fn lifecycle(life: Option<&GetBucketLifecycleConfigurationOutput>, enabled: bool) -> i64 {
+    let rules = life.map(|l| l.rules()).unwrap_or_default();
+    rules.iter().filter(|r| (*r.status() == ExpirationStatus::Enabled) == enabled).count() as i64
 }
 
 async fn bucket(ctx: &Ctx, global: &Client, name: String, region: Option<String>) -> Found {
@@ -175,7 +185,8 @@ async fn bucket(ctx: &Ctx, global: &Client, name: String, region: Option<String>
             .map(|d| d.sse_algorithm().as_str().to_string()),
         versioning: ver.as_ref().and_then(|v| v.status()).map(|s| s.as_str().to_string()),
         logging: log.as_ref().is_some_and(|l| l.logging_enabled().is_some()),
-        lifecycle_rules: life.as_ref().map(|l| l.rules().len() as i64).unwrap_or(0),
+        lifecycle_rules: lifecycle(life.as_ref(), true),
+        lifecycle_rules_disabled: lifecycle(life.as_ref(), false),
         object_lock: lock
             .as_ref()
             .and_then(|l| l.object_lock_configuration())

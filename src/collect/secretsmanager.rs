@@ -1,5 +1,5 @@
-//! Secrets Manager, per region: each secret's rotation and use, from the
-//! list call alone. Secret values are never read.
+//! Secrets Manager, per region: each secret's rotation, its outcome and use,
+//! from the list call alone. Secret values are never read.
 
 use aws_sdk_secretsmanager::Client;
 
@@ -22,6 +22,11 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
             last_accessed: time(s.last_accessed_date()),
             next_rotation: time(s.next_rotation_date()),
             created: time(s.created_date()),
+            rotation_pending: s.secret_versions_to_stages().map(|versions| {
+                versions
+                    .values()
+                    .any(|stages| stages.iter().any(|s| s == "AWSPENDING") && !stages.iter().any(|s| s == "AWSCURRENT"))
+            }),
         };
         (data.arn.clone(), data)
     })

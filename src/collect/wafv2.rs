@@ -1,5 +1,6 @@
-//! WAFv2, per region: web ACLs and how many rules or rule groups each has
-//! (CloudFront-scoped ACLs live in us-east-1).
+//! WAFv2: per region, its regional web ACLs; once per run, the
+//! CloudFront-scoped web ACLs, which are global and answered only in
+//! us-east-1, whatever `--regions` says.
 
 use aws_sdk_wafv2::Client;
 use aws_sdk_wafv2::types::Scope;
@@ -7,15 +8,17 @@ use aws_sdk_wafv2::types::Scope;
 use super::{Ctx, Found};
 use crate::snapshot::kinds::{ResourceData, WebAcl};
 
+/// Where AWS answers for CloudFront-scoped web ACLs.
+const CLOUDFRONT_REGION: &str = "us-east-1";
+
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
     let client = Client::new(&ctx.in_region(&region));
-    let mut found = Found::default();
-    let mut scopes = vec![Scope::Regional];
-    if region == "us-east-1" {
-        scopes.push(Scope::Cloudfront);
-    }
-    for scope in scopes {
-        found.extend(scope_acls(ctx, &client, &region, scope).await);
+    let mut found = scope_acls(ctx, &client, &region, Scope::Regional).await;
+    // The collector runs once per region read; the first of them also reads
+    // the global scope, so a run that leaves out us-east-1 still sees it.
+    if ctx.first_region() == Some(region.as_str()) {
+        let global = Client::new(&ctx.in_region(CLOUDFRONT_REGION));
+        found.extend(scope_acls(ctx, &global, CLOUDFRONT_REGION, Scope::Cloudfront).await);
     }
     found
 }

@@ -17,8 +17,10 @@ use crate::snapshot::kinds;
 use kinds::ALL as KNOWN_KINDS;
 
 /// The catalog as written, with source locations for error messages.
+/// These structs accept unknown fields: [`unknown_fields`] reports every one
+/// of them with its place, where serde's `deny_unknown_fields` would stop
+/// at the first.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawCatalog {
     version: u32,
     name: String,
@@ -28,11 +30,12 @@ struct RawCatalog {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawControl {
     id: Spanned<String>,
     title: String,
-    severity: Severity,
+    /// Read as text and checked after, so that a misspelt severity is one
+    /// problem among the others rather than the end of the reading.
+    severity: Spanned<String>,
     #[serde(default)]
     description: String,
     #[serde(default)]
@@ -54,7 +57,6 @@ struct RawControl {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawCheck {
     /// One kind, or several (`[iam.user, iam.role]`) checked alike.
     resource: Spanned<OneOrMany>,
@@ -63,11 +65,11 @@ struct RawCheck {
     #[serde(default, rename = "where")]
     scope: Option<Spanned<String>>,
     #[serde(default)]
-    mode: Mode,
+    mode: Option<Spanned<String>>,
     #[serde(default)]
     subject: Option<String>,
     #[serde(default)]
-    when_none: Option<Status>,
+    when_none: Option<Spanned<String>>,
     assert: Vec<RawAssertion>,
     #[serde(default)]
     flag: Option<Spanned<String>>,
@@ -81,14 +83,12 @@ enum OneOrMany {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawAssertion {
     that: Spanned<String>,
     otherwise: String,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawSection {
     title: String,
     #[serde(default)]
@@ -148,7 +148,6 @@ impl Status {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
 pub struct Remediation {
     pub text: String,
     #[serde(default)]
@@ -158,7 +157,6 @@ pub struct Remediation {
 /// A question a person answers, in the shape of a Well-Architected custom
 /// lens question, so the catalog can be exported as a lens.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
 pub struct Manual {
     pub question: String,
     #[serde(default)]
@@ -171,7 +169,6 @@ pub struct Manual {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
 pub struct Link {
     pub text: String,
     #[serde(default)]
@@ -179,7 +176,6 @@ pub struct Link {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
 pub struct Choice {
     pub id: String,
     pub title: String,
@@ -198,7 +194,6 @@ pub enum Risk {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
 pub struct RiskRule {
     pub condition: String,
     pub risk: Risk,
@@ -291,7 +286,37 @@ pub enum CatalogError {
     #[error("cannot start a thread to load the control catalog: {0}")]
     Thread(std::io::Error),
     #[error(transparent)]
-    Invalid(#[from] Located),
+    Invalid(#[from] Problems),
+}
+
+impl From<Located> for CatalogError {
+    fn from(one: Located) -> Self {
+        CatalogError::Invalid(Problems(vec![one]))
+    }
+}
+
+/// Every mistake found in a catalog, in the order they stand in the file:
+/// one reading shows them all, as a compiler or cargo-deny does, instead of
+/// one fix and one run per mistake.
+#[derive(Debug)]
+pub struct Problems(pub Vec<Located>);
+
+impl std::error::Error for Problems {}
+
+impl std::fmt::Display for Problems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_slice() {
+            [one] => write!(f, "{one}"),
+            all => {
+                let path = all.first().map_or("the control catalog", |p| p.path.as_str());
+                write!(f, "{} problems in {path}:", all.len())?;
+                for p in all {
+                    write!(f, "\n{p}")?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// A mistake in one of the YAML files people write, with where it is and
@@ -328,6 +353,286 @@ pub fn from_yaml<T: for<'de> Deserialize<'de>>(path: &str, text: &str, hint: &st
     })
 }
 
+/// The problems found so far in one catalog.
+struct Found<'a> {
+    path: &'a str,
+    list: Vec<Located>,
+}
+
+impl Found<'_> {
+    fn add(&mut self, pos: Pos, message: String, hint: &str) {
+        self.list.push(Located {
+            path: self.path.to_string(),
+            line: pos.line,
+            column: pos.column,
+            message,
+            hint: hint.to_string(),
+        });
+    }
+
+    fn finish(mut self) -> CatalogError {
+        self.list.sort_by(|a, b| (a.line, a.column, &a.message).cmp(&(b.line, b.column, &b.message)));
+        self.list.dedup_by(|a, b| (a.line, a.column, &a.message) == (b.line, b.column, &b.message));
+        CatalogError::Invalid(Problems(self.list))
+    }
+
+    /// The kinds named, each unknown one reported and left out.
+    fn kinds(&mut self, named: &[Spanned<String>]) -> Vec<String> {
+        let mut out = Vec::with_capacity(named.len());
+        for s in named {
+            if KNOWN_KINDS.contains(&s.value.as_str()) {
+                out.push(s.value.clone());
+            } else {
+                self.add(
+                    s.into(),
+                    format!("unknown resource type '{}'", s.value),
+                    &format!("use one of: {}", KNOWN_KINDS.join(", ")),
+                );
+            }
+        }
+        out
+    }
+
+    /// One of an enum's values, written as text (`severity: high`).
+    fn variant<T: for<'de> Deserialize<'de>>(&mut self, s: &Spanned<String>, field: &str) -> Option<T> {
+        match serde_json::from_value(serde_json::Value::String(s.value.clone())) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.add(s.into(), format!("`{field}`: {e}"), &format!("write one of the values listed for `{field}`"));
+                None
+            }
+        }
+    }
+
+    /// An expression compiled, and every `params.x` it reads defined by its control.
+    fn expr(&mut self, id: &str, params: &BTreeMap<String, serde_json::Value>, s: &Spanned<String>) -> Option<Expr> {
+        let pos = Pos::from(s);
+        let program = match super::engine::compile(&s.value, pos) {
+            Ok(p) => p,
+            Err(e) => {
+                self.add(e.pos, e.message, e.hint);
+                return None;
+            }
+        };
+        let undefined: Vec<&String> = program.params_read().iter().filter(|p| !params.contains_key(*p)).collect();
+        if !undefined.is_empty() {
+            let names: Vec<String> = undefined.iter().map(|p| format!("params.{p}")).collect();
+            let defined: Vec<&str> = params.keys().map(String::as_str).collect();
+            self.add(
+                pos,
+                format!("control '{id}' reads {}, which its `params` do not define", names.join(", ")),
+                &if defined.is_empty() {
+                    "add a `params:` map to the control with a value for each, or fix the name".to_string()
+                } else {
+                    format!("define it under the control's `params`, or use one it defines: {}", defined.join(", "))
+                },
+            );
+            return None;
+        }
+        Some(Expr { source: s.value.clone(), pos, program: Arc::new(program) })
+    }
+}
+
+/// Where in the catalog a YAML mapping stands, for the fields it may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Catalog,
+    Control,
+    Check,
+    Assertion,
+    Section,
+    Remediation,
+    Manual,
+    Link,
+    Choice,
+    RiskRule,
+}
+
+/// What a node is expected to be.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    Map(Shape),
+    ListOf(Shape),
+    Any,
+}
+
+impl Shape {
+    /// The field names, as serde reads them: taken from the derived
+    /// `Deserialize` itself, so they cannot drift from the structs.
+    fn fields(self) -> &'static [&'static str] {
+        fn of<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] {
+            let mut fields: &'static [&'static str] = &[];
+            let _ = T::deserialize(FieldProbe(&mut fields));
+            fields
+        }
+        match self {
+            Shape::Catalog => of::<RawCatalog>(),
+            Shape::Control => of::<RawControl>(),
+            Shape::Check => of::<RawCheck>(),
+            Shape::Assertion => of::<RawAssertion>(),
+            Shape::Section => of::<RawSection>(),
+            Shape::Remediation => of::<Remediation>(),
+            Shape::Manual => of::<Manual>(),
+            Shape::Link => of::<Link>(),
+            Shape::Choice => of::<Choice>(),
+            Shape::RiskRule => of::<RiskRule>(),
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Shape::Catalog => "the catalog",
+            Shape::Control => "a control",
+            Shape::Check => "a check",
+            Shape::Assertion => "an assertion",
+            Shape::Section => "a section",
+            Shape::Remediation => "a remediation",
+            Shape::Manual => "a manual control",
+            Shape::Link => "a link",
+            Shape::Choice => "a choice",
+            Shape::RiskRule => "a risk rule",
+        }
+    }
+
+    fn child(self, field: &str) -> Expect {
+        match (self, field) {
+            (Shape::Catalog, "controls") => Expect::ListOf(Shape::Control),
+            (Shape::Control, "check") => Expect::Map(Shape::Check),
+            (Shape::Control, "sections") => Expect::ListOf(Shape::Section),
+            (Shape::Control, "manual") => Expect::Map(Shape::Manual),
+            (Shape::Control, "remediation") => Expect::Map(Shape::Remediation),
+            (Shape::Check, "assert") => Expect::ListOf(Shape::Assertion),
+            (Shape::Manual, "choices") => Expect::ListOf(Shape::Choice),
+            (Shape::Manual, "risk_rules") => Expect::ListOf(Shape::RiskRule),
+            (Shape::Manual | Shape::Choice, "helpful_resource") | (Shape::Choice, "improvement_plan") => {
+                Expect::Map(Shape::Link)
+            }
+            _ => Expect::Any,
+        }
+    }
+}
+
+/// A deserializer that only records the field names a derived `Deserialize`
+/// asks for.
+struct FieldProbe<'a>(&'a mut &'static [&'static str]);
+
+impl<'de> serde::Deserializer<'de> for FieldProbe<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("only probes struct fields"))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = fields;
+        Err(serde::de::Error::custom("only probes struct fields"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+        unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+    }
+}
+
+/// Every field the catalog's structs do not have, with its position. Serde
+/// stops at the first; this walks the YAML events once (no recursion: the
+/// document may nest deeper than a stack) and finds them all. A syntax
+/// error ends the walk: deserialising reports it.
+fn unknown_fields(path: &str, text: &str) -> Vec<Located> {
+    use serde_saphyr::granit_parser::{Event, Parser};
+
+    enum Frame {
+        /// A mapping; `value` is set once its key is read, to what the value must be.
+        Map {
+            of: Option<Shape>,
+            value: Option<Expect>,
+        },
+        Seq {
+            item: Expect,
+        },
+    }
+    let mut found = Found { path, list: Vec::new() };
+    let mut stack: Vec<Frame> = Vec::new();
+    for event in Parser::new_from_str(text) {
+        let Ok((event, span)) = event else { break };
+        let pos = Pos { line: span.start.line() as u64, column: span.start.col() as u64 + 1 };
+        let is_node = matches!(
+            event,
+            Event::Scalar(..)
+                | Event::Alias(_)
+                | Event::UnresolvedAlias(_)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+        );
+        if matches!(event, Event::MappingEnd | Event::SequenceEnd) {
+            stack.pop();
+            continue;
+        }
+        if !is_node {
+            continue;
+        }
+        // What this node must be, or None if it is a mapping's key.
+        let expect = match stack.last_mut() {
+            None => Some(Expect::Map(Shape::Catalog)),
+            Some(Frame::Seq { item }) => Some(*item),
+            Some(Frame::Map { value, .. }) => value.take(),
+        };
+        match (expect, event) {
+            (None, Event::Scalar(key, ..)) => {
+                if let Some(Frame::Map { of, value }) = stack.last_mut() {
+                    *value = Some(match of {
+                        Some(shape) if key != "<<" && !shape.fields().contains(&key.as_ref()) => {
+                            found.add(
+                                pos,
+                                format!("unknown field `{key}` in {}", shape.noun()),
+                                &format!(
+                                    "remove it or correct its spelling; {} has: {}",
+                                    shape.noun(),
+                                    shape.fields().join(", ")
+                                ),
+                            );
+                            Expect::Any
+                        }
+                        Some(shape) => shape.child(&key),
+                        None => Expect::Any,
+                    });
+                }
+            }
+            (None, e) => {
+                // A key that is itself a mapping or a list: its value follows it.
+                if let Some(Frame::Map { value, .. }) = stack.last_mut() {
+                    *value = Some(Expect::Any);
+                }
+                match e {
+                    Event::MappingStart(..) => stack.push(Frame::Map { of: None, value: None }),
+                    Event::SequenceStart(..) => stack.push(Frame::Seq { item: Expect::Any }),
+                    _ => {}
+                }
+            }
+            (Some(expect), Event::MappingStart(..)) => stack.push(Frame::Map {
+                of: match expect {
+                    Expect::Map(shape) => Some(shape),
+                    _ => None,
+                },
+                value: None,
+            }),
+            (Some(expect), Event::SequenceStart(..)) => stack.push(Frame::Seq {
+                item: match expect {
+                    Expect::ListOf(shape) => Expect::Map(shape),
+                    _ => Expect::Any,
+                },
+            }),
+            (Some(_), _) => {}
+        }
+    }
+    found.list
+}
+
 /// The catalog bundled with the binary, for `demo` and as the default.
 pub const BUILTIN: &str = include_str!("../../controls.yaml");
 pub const BUILTIN_NAME: &str = "controls.yaml (built in)";
@@ -352,109 +657,107 @@ impl Catalog {
     }
 
     fn parse_here(path: &str, text: &str) -> Result<Catalog, CatalogError> {
-        let invalid = |pos: Pos, message: String, hint: &str| {
-            CatalogError::Invalid(Located {
-                path: path.to_string(),
-                line: pos.line,
-                column: pos.column,
-                message,
-                hint: hint.to_string(),
-            })
-        };
-        let raw: RawCatalog = from_yaml(
+        let mut problems = Found { path, list: unknown_fields(path, text) };
+        let raw: RawCatalog = match from_yaml(
             path,
             text,
             "fix the YAML at that position; the header of the bundled controls.yaml describes each field",
-        )?;
+        ) {
+            Ok(raw) => raw,
+            Err(e) => {
+                problems.list.push(e);
+                return Err(problems.finish());
+            }
+        };
         if raw.version != 1 {
-            return Err(invalid(
+            problems.add(
                 Pos { line: 1, column: 1 },
                 format!("catalog version {} is not supported", raw.version),
                 "this evidence-pack reads catalog version 1",
-            ));
+            );
         }
 
-        let mut ids = BTreeSet::new();
+        let mut first_at: HashMap<&str, Pos> = HashMap::new();
         for c in &raw.controls {
-            if !ids.insert(c.id.value.clone()) {
-                return Err(invalid(
+            if let Some(first) = first_at.get(c.id.value.as_str()) {
+                problems.add(
                     (&c.id).into(),
-                    format!("control id '{}' is defined twice", c.id.value),
+                    format!("control id '{}' is defined twice (first at line {})", c.id.value, first.line),
                     "give each control a unique id",
-                ));
+                );
+            } else {
+                first_at.insert(&c.id.value, (&c.id).into());
             }
         }
-        let known_kind = |s: &Spanned<String>| -> Result<String, CatalogError> {
-            if KNOWN_KINDS.contains(&s.value.as_str()) {
-                Ok(s.value.clone())
-            } else {
-                Err(invalid(
-                    s.into(),
-                    format!("unknown resource type '{}'", s.value),
-                    &format!("use one of: {}", KNOWN_KINDS.join(", ")),
-                ))
-            }
-        };
+        let ids: BTreeSet<String> = first_at.keys().map(|k| k.to_string()).collect();
 
         let mut controls = Vec::with_capacity(raw.controls.len());
         // Where each included id is written, by including control and id.
         let mut included_at: HashMap<(usize, String), Pos> = HashMap::new();
         for c in raw.controls {
             let id = c.id.value.clone();
+            let severity = problems.variant::<Severity>(&c.severity, "severity");
             let bodies_given =
                 [c.check.is_some(), !c.sections.is_empty(), c.manual.is_some()].iter().filter(|x| **x).count();
             if bodies_given != 1 {
-                return Err(invalid(
+                problems.add(
                     (&c.id).into(),
                     format!("control '{id}' must have exactly one of `check`, `sections` or `manual`"),
                     "an automated control has `check`; a control made of others has `sections`; one a person answers has `manual`",
-                ));
+                );
+                continue;
             }
-            let mut evidence = c.evidence.iter().map(known_kind).collect::<Result<Vec<_>, _>>()?;
+            let mut evidence = problems.kinds(&c.evidence);
             let body = if let Some(ch) = c.check {
                 let listed = match &ch.resource.value {
                     OneOrMany::One(k) => vec![k.clone()],
                     OneOrMany::Many(ks) => ks.clone(),
                 };
-                let resources = listed
+                let listed: Vec<Spanned<String>> = listed
                     .into_iter()
-                    .map(|k| {
-                        known_kind(&Spanned {
-                            value: k,
-                            referenced: ch.resource.referenced,
-                            defined: ch.resource.defined,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                let mut needs: BTreeSet<String> = ch.needs.iter().map(known_kind).collect::<Result<_, _>>()?;
+                    .map(|k| Spanned { value: k, referenced: ch.resource.referenced, defined: ch.resource.defined })
+                    .collect();
+                let resources = problems.kinds(&listed);
+                let mut needs: BTreeSet<String> = problems.kinds(&ch.needs).into_iter().collect();
                 needs.extend(resources.iter().cloned());
-                let expr = |s: &Spanned<String>| -> Result<Expr, CatalogError> {
-                    let pos = Pos::from(s);
-                    let program =
-                        super::engine::compile(&s.value, pos).map_err(|e| invalid(e.pos, e.message, e.hint))?;
-                    Ok(Expr { source: s.value.clone(), pos, program: Arc::new(program) })
-                };
                 if ch.assert.is_empty() {
-                    return Err(invalid(
+                    problems.add(
                         (&ch.resource).into(),
                         format!("control '{id}' has a check with no assertions"),
                         "add at least one `- that: <expression>` with an `otherwise:` message",
-                    ));
+                    );
                 }
-                let assertions = ch
+                let mut expr = |s: &Spanned<String>| problems.expr(&id, &c.params, s);
+                let assertions: Vec<Option<Assertion>> = ch
                     .assert
                     .iter()
-                    .map(|a| Ok(Assertion { that: expr(&a.that)?, otherwise: a.otherwise.clone() }))
-                    .collect::<Result<Vec<_>, CatalogError>>()?;
+                    .map(|a| expr(&a.that).map(|that| Assertion { that, otherwise: a.otherwise.clone() }))
+                    .collect();
+                let scope = ch.scope.as_ref().map(&mut expr);
+                let flag = ch.flag.as_ref().map(&mut expr);
+                let mode = ch.mode.as_ref().map(|m| problems.variant::<Mode>(m, "mode"));
+                let when_none = ch.when_none.as_ref().map(|w| problems.variant::<Status>(w, "when_none"));
+                // Anything wrong above is already reported; the control is
+                // not built, and the reading goes on to the next.
+                let (Some(assertions), Some(scope), Some(flag), Some(mode), Some(when_none), Some(first)) = (
+                    assertions.into_iter().collect::<Option<Vec<_>>>(),
+                    scope.map_or(Some(None), |e| e.map(Some)),
+                    flag.map_or(Some(None), |e| e.map(Some)),
+                    mode.unwrap_or(Some(Mode::Each)),
+                    when_none.map_or(Some(None), |w| w.map(Some)),
+                    resources.first().filter(|_| resources.len() == listed.len()),
+                ) else {
+                    continue;
+                };
                 if evidence.is_empty() {
                     evidence.extend(resources.iter().cloned());
                 }
                 ControlBody::Check(Check {
-                    subject: ch.subject.unwrap_or_else(|| kinds::label_of_kind(&resources[0]).to_string()),
-                    scope: ch.scope.as_ref().map(expr).transpose()?,
-                    flag: ch.flag.as_ref().map(expr).transpose()?,
-                    mode: ch.mode,
-                    when_none: ch.when_none.unwrap_or(match ch.mode {
+                    subject: ch.subject.unwrap_or_else(|| kinds::label_of_kind(first).to_string()),
+                    scope,
+                    flag,
+                    mode,
+                    when_none: when_none.unwrap_or(match mode {
                         Mode::Each => Status::NotApplicable,
                         Mode::Any => Status::Fail,
                     }),
@@ -466,28 +769,28 @@ impl Catalog {
                 // Held to a plain formula before anything compiles it: evaluated
                 // without a budget, it must not be able to cost more than its size.
                 for rule in m.risk_rules.iter().filter(|r| r.condition.trim() != "default") {
-                    super::engine::check_condition(&rule.condition).map_err(|message| {
-                        invalid(
+                    if let Err(message) = super::engine::check_condition(&rule.condition) {
+                        problems.add(
                             (&c.id).into(),
                             format!("control '{id}': {message}"),
                             "write a risk rule condition over the choice ids, such as `so_1_1 && !so_1_2`",
-                        )
-                    })?;
+                        );
+                    }
                 }
-                super::attest::validate(&m).map_err(|message| {
-                    invalid((&c.id).into(), format!("control '{id}': {message}"), "a manual control needs choices with unique ids and risk rules over them, ending with `condition: default`")
-                })?;
+                if let Err(message) = super::attest::validate(&m) {
+                    problems.add((&c.id).into(), format!("control '{id}': {message}"), "a manual control needs choices with unique ids and risk rules over them, ending with `condition: default`");
+                }
                 ControlBody::Manual(m)
             } else {
                 let mut sections = Vec::new();
                 for s in &c.sections {
                     for inc in &s.controls {
                         if !ids.contains(&inc.value) {
-                            return Err(invalid(
+                            problems.add(
                                 inc.into(),
                                 format!("section '{}' of '{id}' includes unknown control '{}'", s.title, inc.value),
                                 "include only ids of other controls defined in this catalog",
-                            ));
+                            );
                         }
                         included_at.entry((controls.len(), inc.value.clone())).or_insert_with(|| inc.into());
                     }
@@ -495,15 +798,16 @@ impl Catalog {
                         title: s.title.clone(),
                         text: s.text.clone(),
                         controls: s.controls.iter().map(|x| x.value.clone()).collect(),
-                        evidence: s.evidence.iter().map(known_kind).collect::<Result<_, _>>()?,
+                        evidence: problems.kinds(&s.evidence),
                     });
                 }
                 ControlBody::Composite(sections)
             };
+            let Some(severity) = severity else { continue };
             controls.push(Control {
                 id,
                 title: c.title,
-                severity: c.severity,
+                severity,
                 description: c.description,
                 frameworks: c.frameworks,
                 remediation: c.remediation,
@@ -524,11 +828,14 @@ impl Catalog {
             } else {
                 format!("controls include each other in a cycle: {}", path.join(" → "))
             };
-            return Err(invalid(
+            problems.add(
                 pos,
                 message,
                 "a control made of others cannot include itself, directly or through others; remove one of these includes",
-            ));
+            );
+        }
+        if !problems.list.is_empty() {
+            return Err(problems.finish());
         }
         Ok(Catalog {
             name: raw.name,
@@ -672,7 +979,10 @@ mod tests {
     #[test]
     fn a_cycle_is_shown_where_it_closes() {
         let text = format!("{HEAD}{CHECK}{}{}", composite("A", "B"), composite("B", "X.1, A"));
-        let Err(CatalogError::Invalid(e)) = Catalog::parse("c.yaml", &text) else { panic!("a cycle was accepted") };
+        let Err(CatalogError::Invalid(Problems(all))) = Catalog::parse("c.yaml", &text) else {
+            panic!("a cycle was accepted")
+        };
+        let [e] = all.as_slice() else { panic!("{all:?}") };
         assert_eq!(
             (e.line, e.column, e.message.as_str()),
             (17, 20, "controls include each other in a cycle: A → B → A")
@@ -688,8 +998,156 @@ mod tests {
         };
         assert!(Catalog::parse("c.yaml", &manual("'!a'")).is_ok());
         let bomb = "'[1, 2, 3].all(x, [1, 2, 3].all(y, a))'";
-        let Err(CatalogError::Invalid(e)) = Catalog::parse("c.yaml", &manual(bomb)) else { panic!("accepted {bomb}") };
+        let Err(CatalogError::Invalid(Problems(all))) = Catalog::parse("c.yaml", &manual(bomb)) else {
+            panic!("accepted {bomb}")
+        };
+        let [e] = all.as_slice() else { panic!("{all:?}") };
         assert!(e.message.contains("may only combine choice ids"), "{e}");
         assert_eq!(e.line, 4);
+    }
+
+    /// Six different mistakes, each reported at its own line and column,
+    /// in file order; before, loading stopped at the first.
+    #[test]
+    fn every_problem_is_reported_with_its_position() {
+        let text = format!(
+            "{HEAD}{CHECK}{}{}{}{}{}",
+            // 12: a misspelt field, and a severity that does not exist
+            "  - id: A\n    title: t\n    severity: severe\n    chekc: {}\n    check:\n      resource: kms.keys\n      assert:\n        - that: r.x ==\n          otherwise: no\n",
+            // 21: a duplicate id
+            "  - id: X.1\n    title: t\n    severity: low\n    manual:\n      question: q\n      choices: [{id: a, title: A}]\n      risk_rules: [{condition: default, risk: NO_RISK}]\n",
+            // 28: a composite including an unknown control
+            "  - id: C\n    title: t\n    severity: low\n    sections:\n      - title: s\n        controls: [X.1, NOPE]\n        evidnce: []\n",
+            // 35: a parameter the control does not define
+            "  - id: P\n    title: t\n    severity: low\n    params: {max_age: 90}\n    check:\n      resource: kms.key\n      assert:\n        - that: r.age < params.max_days\n          otherwise: old\n",
+            "",
+        );
+        let Err(CatalogError::Invalid(Problems(all))) = Catalog::parse("c.yaml", &text) else {
+            panic!("a catalog with six mistakes was accepted")
+        };
+        let got: Vec<(u64, u64, &str)> = all.iter().map(|p| (p.line, p.column, p.message.as_str())).collect();
+        let expect: Vec<(u64, u64, &str)> = vec![
+            (
+                14,
+                15,
+                "`severity`: unknown variant `severe`, expected one of `critical`, `high`, `medium`, `low`, `informational`",
+            ),
+            (15, 5, "unknown field `chekc` in a control"),
+            (17, 17, "unknown resource type 'kms.keys'"),
+            (19, 24, "invalid CEL expression `r.x ==`"),
+            (21, 9, "control id 'X.1' is defined twice (first at line 4)"),
+            (33, 25, "section 's' of 'C' includes unknown control 'NOPE'"),
+            (34, 9, "unknown field `evidnce` in a section"),
+            (42, 17, "control 'P' reads params.max_days, which its `params` do not define"),
+        ];
+        assert_eq!(got.len(), expect.len(), "{got:#?}");
+        for (g, e) in got.iter().zip(&expect) {
+            assert_eq!((g.0, g.1), (e.0, e.1), "{got:#?}");
+            assert!(g.2.starts_with(e.2), "{g:?} does not start with {e:?}");
+        }
+        // Shown together, in file order, each with its hint.
+        let shown = Problems(all).to_string();
+        assert!(shown.starts_with("8 problems in c.yaml:\nc.yaml:14:15: "), "{shown}");
+        assert_eq!(shown.matches("\n  hint: ").count(), 8, "{shown}");
+    }
+
+    /// The pass that finds unknown fields reads any text: nesting far past a
+    /// stack, keys that are mappings, aliases and a bare scalar end in an
+    /// error, never a panic.
+    #[test]
+    fn odd_yaml_shapes_are_errors_not_panics() {
+        let deep = format!("version: 1\nname: n\ncontrols: {}{}\n", "[".repeat(200_000), "]".repeat(200_000));
+        let texts = [
+            deep,
+            "just text".to_string(),
+            "? {a: 1}\n: x\nversion: 1\nname: n\ncontrols: []\nbogus: 1\n".to_string(),
+            "version: 1\nname: &n n\ncontrols:\n  - &c {id: A, title: *n, severity: low, oops: *n}\n  - *c\n"
+                .to_string(),
+            "version: 1\nname: n\ncontrols:\n  - [id, A]\n  - {id: B, title: t, severity: low, check: [1]}\n"
+                .to_string(),
+        ];
+        for text in texts {
+            assert!(matches!(Catalog::parse("c.yaml", &text), Err(CatalogError::Invalid(_))), "{text:.80}");
+        }
+        let Err(CatalogError::Invalid(Problems(all))) =
+            Catalog::parse("c.yaml", "version: 1\nname: n\ncontrols: []\nbogus: 1\nmore: 2\n")
+        else {
+            panic!("unknown top-level fields were accepted")
+        };
+        assert_eq!(all.iter().map(|p| (p.line, p.column)).collect::<Vec<_>>(), [(4, 1), (5, 1)], "{all:?}");
+    }
+
+    #[test]
+    fn params_read_must_be_defined_unless_asked_about() {
+        let with = |that: &str| {
+            format!(
+                "{HEAD}  - id: P\n    title: t\n    severity: low\n    params: {{days: 90}}\n    check:\n      resource: kms.key\n      assert:\n        - that: \"{that}\"\n          otherwise: no\n"
+            )
+        };
+        for ok in ["params.days > 1", "params['days'] > 1", "(has(params.max) ? params.max : 5) > 1"] {
+            assert!(Catalog::parse("c.yaml", &with(ok)).is_ok(), "{ok}");
+        }
+        let Err(CatalogError::Invalid(Problems(all))) = Catalog::parse("c.yaml", &with("params['day'] > 1")) else {
+            panic!("an undefined param was accepted")
+        };
+        assert!(all[0].message.contains("params.day,") && all[0].hint.ends_with("days"), "{all:?}");
+    }
+
+    #[test]
+    fn the_field_lists_come_from_the_structs() {
+        assert!(Shape::Control.fields().contains(&"severity") && Shape::Control.fields().contains(&"manual"));
+        assert!(Shape::Check.fields().contains(&"where") && !Shape::Check.fields().contains(&"scope"));
+        assert!(Shape::Link.fields().contains(&"url"));
+    }
+
+    #[test]
+    fn the_builtin_catalog_loads() {
+        let c = Catalog::builtin();
+        assert!(c.controls.len() > 50);
+    }
+
+    /// Where AWS lists the controls it has retired: the change log of
+    /// Security Hub controls
+    /// (https://docs.aws.amazon.com/securityhub/latest/userguide/controls-change-log.html),
+    /// and each one's own entry in the controls reference, which then reads
+    /// "This control is retired". The one list of them.
+    const RETIRED_BY_AWS: &[&str] = &["IAM.20", "CloudFront.2", "EC2.29", "RDS.18"];
+
+    /// Every control mapped to Security Hub links its definition in AWS's
+    /// controls reference, and none AWS has retired claims to be current.
+    #[test]
+    fn security_hub_controls_link_their_definition_and_none_is_retired() {
+        let c = Catalog::builtin();
+        let mut mapped = 0;
+        for control in &c.controls {
+            for retired in RETIRED_BY_AWS {
+                if control.frameworks.get("security_hub").is_some_and(|ids| ids.iter().any(|i| i == retired)) {
+                    panic!(
+                        "{} claims Security Hub's {retired}, which AWS retired: map it under retired_by_aws",
+                        control.id
+                    );
+                }
+                if control.id == *retired {
+                    assert!(
+                        control.frameworks.get("retired_by_aws").is_some_and(|ids| ids.iter().any(|i| i == retired)),
+                        "{retired} must say it is retired by AWS"
+                    );
+                }
+            }
+            for id in control.frameworks.get("security_hub").into_iter().flatten() {
+                mapped += 1;
+                let (service, number) = id.split_once('.').expect("a Security Hub id is Service.N");
+                let url = format!(
+                    "https://docs.aws.amazon.com/securityhub/latest/userguide/{}-controls.html#{}-{}",
+                    service.to_lowercase(),
+                    service.to_lowercase(),
+                    number
+                );
+                let linked = control.description.contains(&url)
+                    || control.remediation.as_ref().and_then(|r| r.url.as_deref()) == Some(url.as_str());
+                assert!(linked, "{} does not link its definition, {url}", control.id);
+            }
+        }
+        assert!(mapped > 50, "only {mapped} Security Hub mappings");
     }
 }

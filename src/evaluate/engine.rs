@@ -1,10 +1,13 @@
 //! The CEL environment checks run in.
 //!
 //! Variables: `r` (the resource's data), `meta` (its account, region, id),
-//! `params` (the control's parameters), `now` (the snapshot's collection
-//! time, never the clock) and `resources` (every resource's data by kind,
-//! for checks that look across kinds). Functions beyond the CEL standard
-//! library: `days_until(time)`, `days_since(time)` and `covers_port(rule, port)`.
+//! `params` (the control's parameters), `now` (when the resource's account
+//! was collected, never the clock) and `resources` (every resource of the
+//! same account, its data by kind, for checks that look across kinds).
+//! Functions beyond the CEL standard library: `days_until(time)`,
+//! `days_since(time)`, `covers_port(rule, port)`, and for S3 bucket policies
+//! `public_access(policy)` and `denies_insecure_transport(policy, arn)`
+//! ([`super::policy`]).
 //!
 //! A catalog is untrusted input, and CEL's interpreter recurses over the
 //! expression and copies values as it goes. So every expression is held to
@@ -71,13 +74,13 @@ pub fn on_stack<T: Send>(f: impl FnOnce() -> T + Send) -> std::io::Result<T> {
 /// this in about half a second.
 pub const BUDGET_BASE: u64 = 5_000_000;
 /// Cost units a control may spend on one resource, added per unit of size
-/// of the snapshot's resource data: checks that look a resource up among
-/// all those of another kind (SSM.1, IAM.18) scan a share of the estate for
-/// every resource, and may scan all of it about four times over. On the
-/// benchmark's estate (10,000 security-group rules) this gives 7.7 million,
-/// against 21,000 for the bundled catalog's costliest check on one resource
-/// (EC2.19: 2.1 million over its 100 security groups); see
-/// `calibration::cost_of_the_bundled_checks`.
+/// of the account's resource data (lookups see only that account): checks
+/// that look a resource up among all those of another kind (SSM.1, IAM.18)
+/// scan a share of the account for every resource, and may scan all of it
+/// about four times over. On the benchmark's estate (10,000 security-group
+/// rules) this gives 7.7 million, against 21,000 for the bundled catalog's
+/// costliest check on one resource (EC2.19: 2.1 million over its 100
+/// security groups); see `calibration::cost_of_the_bundled_checks`.
 pub const BUDGET_PER_NODE: u64 = 20;
 
 /// Strings and bytes cost one unit per this many bytes (and one for the value).
@@ -267,9 +270,17 @@ pub struct Compiled {
     /// Nodes of the expression as parsed: what one evaluation costs at least.
     nodes: u64,
     reads_resources: bool,
+    /// The `params.<name>`s it reads, checked against the control's params at load.
+    params: std::collections::BTreeSet<String>,
 }
 
 impl Compiled {
+    /// The control params the expression reads (`params.x`, `params['x']`),
+    /// leaving out any it asks about with `has(params.x)`: those are optional.
+    pub fn params_read(&self) -> &std::collections::BTreeSet<String> {
+        &self.params
+    }
+
     /// Whether the expression reads `resources` (handing every resource to
     /// CEL costs time on a big estate, so only checks that do get it).
     pub fn reads_resources(&self) -> bool {
@@ -318,6 +329,8 @@ struct Shape {
     nesting: usize,
     too_deep: Option<u64>,
     too_nested: Option<u64>,
+    params: std::collections::BTreeSet<String>,
+    params_tested: std::collections::BTreeSet<String>,
 }
 
 /// Measure an expression without recursing: it may be far deeper than the
@@ -368,8 +381,21 @@ fn shape(root: &IdedExpr) -> Shape {
                     }
                 }
             }
-            Node::Select(sel) => pending.push((&sel.operand, d, nesting)),
+            Node::Select(sel) => {
+                if matches!(&sel.operand.expr, Node::Ident(n) if n == "params") {
+                    if sel.test { &mut s.params_tested } else { &mut s.params }.insert(sel.field.clone());
+                }
+                pending.push((&sel.operand, d, nesting))
+            }
             Node::Ident(_) | Node::Literal(_) | Node::Unspecified => {}
+        }
+        if let Node::Call(c) = &e.expr
+            && c.func_name == operators::INDEX
+            && let [target, key] = c.args.as_slice()
+            && matches!(&target.expr, Node::Ident(n) if n == "params")
+            && let Node::Literal(LiteralValue::String(field)) = &key.expr
+        {
+            s.params.insert(field.to_string());
         }
     }
     s
@@ -438,7 +464,8 @@ pub fn abbreviated(s: &str) -> String {
 pub fn compile(source: &str, at: Pos) -> Result<Compiled, ExprError> {
     let (expr, shape) = parse(source, at)?;
     let reads_resources = expr.references().has_variable("resources");
-    Ok(Compiled { expr: instrument(expr), nodes: shape.nodes as u64, reads_resources })
+    let params = shape.params.difference(&shape.params_tested).cloned().collect();
+    Ok(Compiled { expr: instrument(expr), nodes: shape.nodes as u64, reads_resources, params })
 }
 
 /// Check a manual control's risk-rule condition: within the [`limits`], and
@@ -640,6 +667,12 @@ fn instrument(e: IdedExpr) -> IdedExpr {
     IdedExpr { id, expr }
 }
 
+/// A duration in days, as a fraction; millisecond precision, so whole-day
+/// durations are exact.
+fn days(d: chrono::TimeDelta) -> f64 {
+    d.num_milliseconds() as f64 / 86_400_000.0
+}
+
 fn parse_time(s: &str) -> Result<DateTime<Utc>, ExecutionError> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
@@ -722,32 +755,76 @@ fn in_hook<'b, 'v>(mut args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, Exec
     Ok(v)
 }
 
-/// Shared, read-only state for evaluating every control over one snapshot.
+/// Shared, read-only state for evaluating every control over one account
+/// of a snapshot (or over a whole snapshot of one account).
 pub struct Env {
+    /// The account evaluated; `None` for the whole snapshot as one estate.
+    pub account: Option<String>,
+    /// The account's own collection time: `now` and `days_since` read it.
     now: DateTime<Utc>,
+    /// The account's resources by kind, for `resources[...]`: built once per
+    /// account, so a lookup never sees another account's resources.
     resources: Value,
-    /// Each snapshot resource's data as CEL, converted once for all controls.
+    /// Which of the snapshot's resources this environment evaluates, by index.
+    pub members: Vec<usize>,
+    /// Each member's data as CEL, converted once for all controls.
     pub data: Vec<Value>,
     /// What a control may spend on one resource: see [`BUDGET_PER_NODE`].
     budget: u64,
 }
 
 impl Env {
+    /// The whole snapshot as one estate, timed by its window.
     pub fn new(snapshot: &Snapshot) -> Env {
-        let data: Vec<Value> = snapshot.resources.iter().map(|r| to_cel(&r.data)).collect();
+        let all = (0..snapshot.resources.len()).collect();
+        Env::over(snapshot, None, all, snapshot.collected_at.finished)
+    }
+
+    /// One environment per account the snapshot covers, each seeing only
+    /// its own resources and timed by its own collection; a snapshot of one
+    /// account (or none) is evaluated as [`Env::new`] does.
+    pub fn per_account(snapshot: &Snapshot) -> Vec<Env> {
+        let ids = snapshot.account_ids();
+        if ids.len() <= 1 {
+            return vec![Env::new(snapshot)];
+        }
+        let mut members: BTreeMap<&str, Vec<usize>> = ids.iter().map(|a| (*a, Vec::new())).collect();
+        for (i, r) in snapshot.resources.iter().enumerate() {
+            members.entry(r.account.as_str()).or_default().push(i);
+        }
+        members
+            .into_iter()
+            .map(|(id, m)| Env::over(snapshot, Some(id.to_string()), m, snapshot.window_of(id).finished))
+            .collect()
+    }
+
+    fn over(snapshot: &Snapshot, account: Option<String>, members: Vec<usize>, now: DateTime<Utc>) -> Env {
+        let data: Vec<Value> = members.iter().map(|i| to_cel(&snapshot.resources[*i].data)).collect();
         let mut by_kind: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
-        for (r, v) in snapshot.resources.iter().zip(&data) {
-            by_kind.entry(r.kind.as_str()).or_default().push(v.clone());
+        for (i, v) in members.iter().zip(&data) {
+            by_kind.entry(snapshot.resources[*i].kind.as_str()).or_default().push(v.clone());
         }
         let map: HashMap<String, Value> =
             by_kind.into_iter().map(|(k, v)| (k.to_string(), Value::List(Arc::new(v)))).collect();
-        let size: u64 = snapshot.resources.iter().map(|r| json_size(&r.data)).sum();
+        let size: u64 = members.iter().map(|i| json_size(&snapshot.resources[*i].data)).sum();
         Env {
-            now: snapshot.collected_at.finished,
+            account,
+            now,
             resources: Value::from(map),
+            members,
             data,
             budget: BUDGET_BASE.saturating_add(BUDGET_PER_NODE.saturating_mul(size)),
         }
+    }
+
+    /// The time checks in this environment measure from.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// This environment's resources, each with its data as CEL.
+    pub fn resources<'a>(&'a self, snapshot: &'a Snapshot) -> impl Iterator<Item = (&'a Resource, &'a Value)> + 'a {
+        self.members.iter().map(|i| &snapshot.resources[*i]).zip(&self.data)
     }
 
     /// A fresh budget for one control, to [`Budget::reset`] for each resource.
@@ -771,17 +848,49 @@ impl Env {
             ctx.add_variable_from_value("resources", self.resources.clone());
         }
         let now = self.now;
-        let _ = ctx.add_function("days_until", move |t: Arc<String>| -> Result<i64, ExecutionError> {
-            Ok((parse_time(&t)? - now).num_days())
+        // Exact days, fractions included: whole days would truncate 45 days
+        // and 23 hours to 45, and a check could not say "45 days or more"
+        // (`< 45`) apart from "more than 90 days" (`<= 90`) at the boundary.
+        let _ = ctx.add_function("days_until", move |t: Arc<String>| -> Result<f64, ExecutionError> {
+            Ok(days(parse_time(&t)? - now))
         });
-        let _ = ctx.add_function("days_since", move |t: Arc<String>| -> Result<i64, ExecutionError> {
-            Ok((now - parse_time(&t)?).num_days())
+        let _ = ctx.add_function("days_since", move |t: Arc<String>| -> Result<f64, ExecutionError> {
+            Ok(days(now - parse_time(&t)?))
         });
         let _ = ctx.add_function("statements", statements);
+        let _ = ctx.add_function("public_access", public_access);
+        let _ = ctx.add_function("denies_insecure_transport", denies_insecure_transport);
         let _ = ctx.add_function("action_matches", |pattern: Arc<String>, action: Arc<String>| {
             action_matches(&pattern, &action)
         });
+        let _ = ctx.add_function("matches_wildcard", |filter: Arc<String>, name: Arc<String>| {
+            matches_wildcard(&filter, &name)
+        });
         ctx
+    }
+}
+
+/// What a bucket policy grants the public: `{read, write}` ([`super::policy::public_access`]).
+fn public_access(doc: Value) -> Result<Value, ExecutionError> {
+    let json = policy_document("public_access", doc)?;
+    let a = super::policy::public_access(&json);
+    Ok(to_cel(&serde_json::json!({"read": a.read, "write": a.write})))
+}
+
+/// Whether a bucket policy refuses plain HTTP on the bucket `arn` and its
+/// objects ([`super::policy::denies_insecure_transport`]).
+fn denies_insecure_transport(doc: Value, arn: Arc<String>) -> Result<bool, ExecutionError> {
+    let json = policy_document("denies_insecure_transport", doc)?;
+    Ok(super::policy::denies_insecure_transport(&json, &arn))
+}
+
+/// A policy as JSON. Anything but an object (a policy S3 returned that did
+/// not parse is kept as its text) cannot be judged either way: an error,
+/// never a verdict.
+fn policy_document(function: &str, doc: Value) -> Result<serde_json::Value, ExecutionError> {
+    match doc.json().map_err(|e| ExecutionError::function_error(function, format!("{e:?}")))? {
+        json @ serde_json::Value::Object(_) => Ok(json),
+        _ => Err(ExecutionError::function_error(function, "the policy is not a JSON policy document")),
     }
 }
 
@@ -821,6 +930,22 @@ fn statements(doc: Value) -> Result<Value, ExecutionError> {
         })
         .collect();
     Ok(to_cel(&serde_json::Value::Array(out)))
+}
+
+/// An ECR scanning filter against a repository name, as ECR's user guide
+/// defines it (<https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning-filters.html>):
+/// "a filter with no wildcard will match all repository names that contain the
+/// filter. A filter with a wildcard (*) matches on any repository name where
+/// the wildcard replaces zero or more characters". Only `*` is special.
+pub fn matches_wildcard(filter: &str, name: &str) -> bool {
+    if !filter.contains('*') {
+        return name.contains(filter);
+    }
+    let pattern: Vec<String> = filter.split('*').map(globset::escape).collect();
+    globset::GlobBuilder::new(&pattern.join("*"))
+        .literal_separator(false)
+        .build()
+        .is_ok_and(|g| g.compile_matcher().is_match(name))
 }
 
 /// IAM action matching: `*` and `?` wildcards, case-insensitive.
@@ -932,6 +1057,41 @@ mod tests {
         .unwrap()
     }
 
+    /// AWS's wording decides the boundary: "unused for 45 days or more"
+    /// fails at exactly 45 days (`days_since(t) < 45` passes), "rotated
+    /// within 90 days" passes at exactly 90 (`days_since(t) <= 90`). Whole
+    /// days made 45 days and 23 hours read as 45, a false pass of IAM.22.
+    #[test]
+    fn days_since_is_exact_at_the_boundaries() {
+        on_stack(|| {
+            let snapshot = example();
+            let env = Env::new(&snapshot);
+            let at = |d: chrono::TimeDelta| (env.now - d).to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+            let day = chrono::TimeDelta::days;
+            let cases = [
+                (at(day(45) - chrono::TimeDelta::hours(1)), "< 45", true),
+                (at(day(45)), "< 45", false),
+                (at(day(45) + chrono::TimeDelta::seconds(1)), "< 45", false),
+                (at(day(90)), "<= 90", true),
+                (at(day(90) + chrono::TimeDelta::seconds(1)), "<= 90", false),
+                (at(day(89) + chrono::TimeDelta::hours(23)), "<= 90", true),
+            ];
+            for (time, test, expected) in cases {
+                let src = format!("days_since('{time}') {test}");
+                let program = compile(&src, AT).unwrap();
+                let ctx = env.context(&BTreeMap::new(), false);
+                let value = eval(&program, &ctx, &env.budget(), &snapshot.resources[0], &env.data[0]);
+                assert_eq!(value, Ok(Value::Bool(expected)), "{src}");
+            }
+            let until = format!("days_until('{}')", at(-day(30)));
+            let program = compile(&format!("{until} >= 30 && {until} < 30.00001"), AT).unwrap();
+            let ctx = env.context(&BTreeMap::new(), false);
+            let value = eval(&program, &ctx, &env.budget(), &snapshot.resources[0], &env.data[0]);
+            assert_eq!(value, Ok(Value::Bool(true)));
+        })
+        .unwrap();
+    }
+
     #[test]
     fn hooks_change_no_result() {
         let cases = [
@@ -1016,6 +1176,18 @@ mod tests {
     }
 
     #[test]
+    fn bucket_policy_functions_judge_documents_and_refuse_anything_else() {
+        let public =
+            "{'Statement': [{'Effect': 'Allow', 'Principal': '*', 'Action': 's3:GetObject', 'Resource': '*'}]}";
+        assert_eq!(run(&format!("public_access({public}).read")).0, Ok(Value::Bool(true)));
+        assert_eq!(run(&format!("public_access({public}).write")).0, Ok(Value::Bool(false)));
+        assert_eq!(run(&format!("denies_insecure_transport({public}, 'arn:aws:s3:::b')")).0, Ok(Value::Bool(false)));
+        // A policy kept as text because it did not parse: no verdict either way.
+        assert!(run("public_access('{\"Statement\": ')").0.is_err());
+        assert!(run("denies_insecure_transport(['x'], 'arn:aws:s3:::b')").0.is_err());
+    }
+
+    #[test]
     fn a_nested_comprehension_bomb_stops_on_its_budget_quickly() {
         let range = format!("[{}]", (0..30).map(|i| i.to_string()).collect::<Vec<_>>().join(", "));
         // 30^6 iterations if nothing stopped it.
@@ -1054,6 +1226,26 @@ mod tests {
         let (value, budget) = run(&bomb);
         assert_eq!(value, Ok(Value::Bool(true)));
         assert!(budget.exceeded());
+    }
+
+    /// ECR's own table of filters against names, row by row
+    /// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning-filters.html).
+    #[test]
+    fn ecr_filters_match_as_ecr_documents() {
+        let names = ["prod", "repo-prod", "prod-repo", "repo-prod-repo", "prodrepo"];
+        let table = [
+            ("prod", [true, true, true, true, true]),
+            ("*prod", [true, true, false, false, false]),
+            ("prod*", [true, false, true, false, true]),
+            ("*prod*", [true, true, true, true, true]),
+            ("prod*repo", [false, false, true, false, true]),
+        ];
+        for (filter, expected) in table {
+            let got = names.map(|n| matches_wildcard(filter, n));
+            assert_eq!(got, expected, "{filter}");
+        }
+        // `*` crosses `/`; nothing but `*` is special.
+        assert!(matches_wildcard("team/*", "team/a/b") && !matches_wildcard("a?c", "abc"));
     }
 
     fn shape_of(src: &str) -> Shape {

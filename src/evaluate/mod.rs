@@ -11,6 +11,7 @@ pub mod engine;
 mod exceptions;
 pub mod lens;
 mod manual;
+pub mod policy;
 mod reason;
 pub mod results;
 
@@ -19,7 +20,7 @@ use std::collections::BTreeMap;
 use crate::snapshot::Snapshot;
 pub use attest::{Attestation, Attestations, Exception, Exceptions, InputError};
 pub use catalog::{Catalog, CatalogError, Control, ControlBody, Severity, Status};
-pub use results::{CatalogRef, ControlResult, ExceptionNote, Finding, Results, Summary};
+pub use results::{AccountResult, CatalogRef, ControlResult, ExceptionNote, Finding, Results, Summary};
 
 /// What people add to the snapshot: answers and accepted risks.
 #[derive(Debug, Clone, Default)]
@@ -33,17 +34,24 @@ pub fn evaluate(snapshot: &Snapshot, catalog: &Catalog) -> Results {
 }
 
 pub fn evaluate_with(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs) -> Results {
-    let env = engine::Env::new(snapshot);
-    let now = snapshot.collected_at.finished;
+    // Each account is its own estate: one environment each, built once for
+    // every control.
+    let envs = engine::Env::per_account(snapshot);
     let mut done: BTreeMap<String, ControlResult> = BTreeMap::new();
     // Composite controls read their parts' results, so those go first.
     let simple: Vec<&Control> =
         catalog.controls.iter().filter(|c| !matches!(c.body, ControlBody::Composite(_))).collect();
     let one = |c: &Control| match &c.body {
         ControlBody::Check(check) => {
-            let mut r = check::run_check(&env, snapshot, c, check);
-            exceptions::apply_exceptions(&mut r, &inputs.exceptions, now);
-            r
+            let verdicts = envs
+                .iter()
+                .map(|env| {
+                    let mut r = check::run_check(env, snapshot, c, check);
+                    exceptions::apply_exceptions(&mut r, &inputs.exceptions, env.now());
+                    (env.account.clone(), r)
+                })
+                .collect();
+            check::combine(c, verdicts)
         }
         ControlBody::Manual(m) => manual::answer(c, m, inputs.attestations.get(&c.id)),
         ControlBody::Composite(_) => unreachable!("composites are evaluated after their parts"),
@@ -72,8 +80,7 @@ pub fn evaluate_with(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs) ->
     // A composite may include composites written after it.
     for c in catalog.composites_in_order() {
         if let ControlBody::Composite(sections) = &c.body {
-            let ids: Vec<String> = sections.iter().flat_map(|s| s.controls.clone()).collect();
-            let result = composite::composite(c, ids, &done);
+            let result = composite::composite(c, sections, &done);
             done.insert(c.id.clone(), result);
         }
     }
@@ -96,6 +103,7 @@ pub fn evaluate_with(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs) ->
         catalog: CatalogRef { name: catalog.name.clone(), version: catalog.version, sha256: catalog.sha256.clone() },
         summary,
         controls,
+        regions: results::RegionCoverage::of(snapshot),
     }
 }
 
@@ -106,6 +114,7 @@ fn base(c: &Control, status: Status, reason: String) -> ControlResult {
         severity: c.severity,
         status,
         reason,
+        accounts: vec![],
         frameworks: c.frameworks.clone(),
         evaluated: 0,
         failing: vec![],

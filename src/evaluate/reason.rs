@@ -1,6 +1,8 @@
 //! The wording of reasons: what a person reads next to a status.
 
-use super::results::Finding;
+use super::catalog::Status;
+use super::check::Unevaluated;
+use super::results::{AccountResult, Finding};
 use crate::snapshot::CollectionError;
 
 /// `n` of `noun`, pluralised as English does for the nouns checks use.
@@ -25,13 +27,54 @@ pub(super) fn describe_errors(errors: &[CollectionError]) -> String {
     s
 }
 
-/// The first three findings with their problems, and how many more.
-pub(super) fn listed(fs: &[Finding]) -> String {
-    let mut parts: Vec<String> = fs.iter().take(3).map(|f| format!("{} ({})", f.name, f.problems.join("; "))).collect();
-    if fs.len() > 3 {
-        parts.push(format!("and {} more", fs.len() - 3));
+/// The first three of `items`, and how many more.
+fn first_three<T>(items: &[T], show: impl Fn(&T) -> String) -> String {
+    let mut parts: Vec<String> = items.iter().take(3).map(show).collect();
+    if items.len() > 3 {
+        parts.push(format!("and {} more", items.len() - 3));
     }
     parts.join(", ")
+}
+
+/// The first three findings with their problems, and how many more;
+/// `located`: each named with its account and region, as a pack of several
+/// accounts needs.
+pub(super) fn listed(fs: &[Finding], located: bool) -> String {
+    first_three(fs, |f| match located {
+        true => format!("{} in {}/{} ({})", f.name, f.account, f.region, f.problems.join("; ")),
+        false => format!("{} ({})", f.name, f.problems.join("; ")),
+    })
+}
+
+/// The first three resources a check could not judge, each with the
+/// expression and what went wrong, and how many more.
+pub(super) fn listed_unevaluated(us: &[Unevaluated]) -> String {
+    first_three(us, |u| format!("{} in {} (`{}`: {})", u.name, u.place, u.expression, u.why))
+}
+
+/// What each status says of the accounts that have it.
+fn verb(s: Status) -> &'static str {
+    match s {
+        Status::Fail => "Fails",
+        Status::Error => "Could not be evaluated",
+        Status::Manual => "Needs a person's answer",
+        Status::Excepted => "Fails only on accepted risks",
+        Status::Pass => "Passes",
+        Status::NotApplicable => "Does not apply",
+    }
+}
+
+/// The reason for a control over several accounts: in how many accounts
+/// it has its (worst) status, and why in the first three of them.
+pub(super) fn by_account(accounts: &[AccountResult], status: Status) -> String {
+    let those: Vec<&AccountResult> = accounts.iter().filter(|a| a.status == status).collect();
+    let why: Vec<String> =
+        those.iter().take(3).map(|a| format!("Account {}: {}", a.account, a.reason.trim_end())).collect();
+    let more = match those.len().saturating_sub(3) {
+        0 => String::new(),
+        n => format!(" And {n} more accounts."),
+    };
+    format!("{} in {} of {} accounts. {}{more}", verb(status), those.len(), accounts.len(), why.join(" "))
 }
 
 #[cfg(test)]
@@ -78,7 +121,8 @@ mod tests {
     #[test]
     fn findings_list_three_and_count_the_rest() {
         let fs: Vec<Finding> = ["a", "b", "c", "d", "e"].iter().map(|n| finding(n)).collect();
-        assert_eq!(listed(&fs[..1]), "a (bad)");
-        assert_eq!(listed(&fs), "a (bad), b (bad), c (bad), and 2 more");
+        assert_eq!(listed(&fs[..1], false), "a (bad)");
+        assert_eq!(listed(&fs, false), "a (bad), b (bad), c (bad), and 2 more");
+        assert_eq!(listed(&fs[..1], true), "a in 1/r (bad)");
     }
 }

@@ -13,6 +13,34 @@ pub struct Results {
     pub catalog: CatalogRef,
     pub summary: Summary,
     pub controls: Vec<ControlResult>,
+    /// Per account, the regions read against those enabled, so that a
+    /// `--regions` subset is stated with the verdicts it limits.
+    pub regions: Vec<RegionCoverage>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RegionCoverage {
+    pub account: String,
+    pub read: Vec<String>,
+    /// `None` when the enabled regions could not be listed.
+    pub enabled: Option<Vec<String>>,
+    /// Enabled regions that were not read.
+    pub not_read: Vec<String>,
+}
+
+impl RegionCoverage {
+    pub fn of(snapshot: &crate::snapshot::Snapshot) -> Vec<RegionCoverage> {
+        snapshot
+            .accounts
+            .iter()
+            .map(|a| RegionCoverage {
+                account: a.account_id.clone(),
+                read: a.regions.clone(),
+                enabled: a.regions_enabled.clone(),
+                not_read: a.regions_enabled.iter().flatten().filter(|r| !a.regions.contains(r)).cloned().collect(),
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -39,8 +67,14 @@ pub struct ControlResult {
     pub id: String,
     pub title: String,
     pub severity: Severity,
+    /// The worst of the accounts' statuses (see [`AccountResult`]).
     pub status: Status,
     pub reason: String,
+    /// Each account's own verdict, in a pack of more than one account (so
+    /// a pack of one account reads as it always has); empty otherwise, and
+    /// for manual controls, which a person answers for the whole pack.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<AccountResult>,
     pub frameworks: BTreeMap<String, Vec<String>>,
     /// Resources the check looked at, after its `where` filter.
     pub evaluated: usize,
@@ -57,6 +91,20 @@ pub struct ControlResult {
     /// Exceptions written for this control, applied or expired.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub exceptions: Vec<ExceptionNote>,
+}
+
+/// One account's verdict on a control. Each account is evaluated on its
+/// own: `mode: any` and `when_none` are judged per account, lookups across
+/// kinds see only that account's resources, and `now` is when it was read.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AccountResult {
+    pub account: String,
+    pub status: Status,
+    pub reason: String,
+    /// Resources of this account the check looked at.
+    pub evaluated: usize,
+    /// How many of them did not comply (listed in the control's `failing`).
+    pub failing: usize,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

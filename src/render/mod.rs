@@ -37,6 +37,9 @@ pub struct Cover {
     pub tool: String,
     pub accounts: Vec<AccountView>,
     pub regions: Vec<String>,
+    /// Enabled regions a `--regions` subset left out, or that the enabled
+    /// regions are unknown; empty when every enabled region was read.
+    pub regions_note: String,
     pub collected_from: String,
     pub collected_to: String,
 }
@@ -55,6 +58,23 @@ pub struct SummaryView {
     /// Manual controls still waiting for an answer.
     pub open: Vec<String>,
     pub rows: Vec<SummaryRow>,
+    /// The accounts of a pack of more than one, as the matrix's columns;
+    /// empty for one account, which has no matrix.
+    pub accounts: Vec<String>,
+    /// Each control evaluated per account, with its status in each.
+    pub matrix: Vec<MatrixRow>,
+    /// What each mark in the matrix means.
+    pub legend: String,
+}
+
+/// One control's row of the account × control matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatrixRow {
+    pub id: String,
+    pub anchor: String,
+    /// The status in each of [`SummaryView::accounts`] (its JSON name), or
+    /// "" where the control has no verdict for that account.
+    pub cells: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -147,6 +167,40 @@ fn framework_name(key: &str) -> String {
         "partner_review" => "Partner review".into(),
         other => other.replace('_', " "),
     }
+}
+
+/// What the cover says about regions that were not read: an enabled region
+/// left out by `--regions`, or enabled regions that could not be listed.
+fn regions_note(snapshot: &Snapshot) -> String {
+    let many = snapshot.accounts.len() > 1;
+    let mut notes = Vec::new();
+    for a in &snapshot.accounts {
+        let prefix = if many { format!("{}: ", a.account_id) } else { String::new() };
+        match &a.regions_enabled {
+            Some(enabled) => {
+                let left: Vec<&str> = enabled.iter().filter(|r| !a.regions.contains(r)).map(String::as_str).collect();
+                if !left.is_empty() {
+                    notes.push(format!(
+                        "{prefix}{} of {} enabled regions not read ({})",
+                        left.len(),
+                        enabled.len(),
+                        left.join(", ")
+                    ));
+                }
+            }
+            None => {
+                let failed =
+                    snapshot.errors.iter().find(|e| e.account == a.account_id && e.operation == "ec2:DescribeRegions");
+                if let Some(e) = failed {
+                    // Without `--regions`, collection recorded the failure
+                    // against every regional kind.
+                    let regional = if e.resource_types.len() > 1 { "; regional controls are in error" } else { "" };
+                    notes.push(format!("{prefix}enabled regions unknown (ec2:DescribeRegions failed){regional}"));
+                }
+            }
+        }
+    }
+    notes.join("; ")
 }
 
 fn time(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -286,6 +340,7 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
                 })
                 .collect(),
             regions: snapshot.regions().into_iter().map(String::from).collect(),
+            regions_note: regions_note(snapshot),
             collected_from: time(snapshot.collected_at.started),
             collected_to: time(snapshot.collected_at.finished),
         },
@@ -294,6 +349,12 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
             total: results.controls.len(),
             open: s.open_attestations.clone(),
             rows: results.controls.iter().map(summary_row).collect(),
+            accounts: matrix_accounts(results),
+            matrix: matrix(results),
+            legend: status::all()
+                .map(|l| format!("{} {}", l.mark, l.label.to_lowercase()))
+                .collect::<Vec<_>>()
+                .join(" · "),
         },
         controls,
         evidence: {
@@ -303,6 +364,39 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
         },
         errors: snapshot.errors.clone(),
     }
+}
+
+/// The accounts any control was evaluated in one by one (none for a pack
+/// of one account).
+fn matrix_accounts(results: &Results) -> Vec<String> {
+    let ids: BTreeSet<&str> =
+        results.controls.iter().flat_map(|c| c.accounts.iter().map(|a| a.account.as_str())).collect();
+    ids.into_iter().map(String::from).collect()
+}
+
+/// The account × control matrix: every control with per-account verdicts
+/// (manual controls are answered for the whole pack, so have none).
+fn matrix(results: &Results) -> Vec<MatrixRow> {
+    let accounts = matrix_accounts(results);
+    results
+        .controls
+        .iter()
+        .filter(|c| !c.accounts.is_empty())
+        .map(|c| MatrixRow {
+            id: c.id.clone(),
+            anchor: anchor(&c.id),
+            cells: accounts
+                .iter()
+                .map(|id| {
+                    c.accounts
+                        .iter()
+                        .find(|a| &a.account == id)
+                        .map(|a| a.status.as_str().to_string())
+                        .unwrap_or_default()
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Replace long tables by their flagged rows, noting their kinds for the
@@ -350,6 +444,7 @@ pub fn markdown(report: &Report) -> Result<String, RenderError> {
         safe(escape::link_target(url).map(|u| format!(" ([documentation]({u}))")).unwrap_or_default())
     });
     tera.register_filter("badge", |s: &str, _: tera::Kwargs, _: &tera::State| status_badge(s));
+    tera.register_filter("mark", |s: &str, _: tera::Kwargs, _: &tera::State| status_mark(s));
     tera.register_filter("flag_mark", |b: bool, _: tera::Kwargs, _: &tera::State| if b { FLAG } else { "" });
     tera.add_raw_template("report.md", include_str!("../../templates/report.md.tera")).map_err(err)?;
     let ctx = tera::Context::from_serialize(report).map_err(err)?;
@@ -376,6 +471,11 @@ pub const FLAG: &str = "⚠️";
 /// The Markdown badge for a status name, or the name itself if unknown.
 pub fn status_badge(s: &str) -> String {
     Status::ALL.into_iter().find(|x| x.as_str() == s).map_or_else(|| s.to_string(), status::badge)
+}
+
+/// The Markdown mark for a status name (`❌`), or "-" if unknown.
+pub fn status_mark(s: &str) -> &'static str {
+    Status::ALL.into_iter().find(|x| x.as_str() == s).map_or("-", |x| status::look(x).mark)
 }
 
 /// report.css with the badge colours from [`status`] right after the

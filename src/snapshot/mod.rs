@@ -56,6 +56,17 @@ pub struct Account {
     pub collector_arn: String,
     /// The regions that were read for regional services.
     pub regions: Vec<String>,
+    /// When this account was read, where a merged snapshot spans several
+    /// collections: its own checks measure time from here, not from the
+    /// latest of them. Absent in a snapshot of one collection, whose window
+    /// is [`Snapshot::collected_at`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<Window>,
+    /// The regions the account has enabled (`ec2:DescribeRegions`), so a
+    /// `--regions` subset shows what it left out; `None` when they could not
+    /// be listed or the snapshot predates this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions_enabled: Option<Vec<String>>,
 }
 
 /// Where one item of evidence came from.
@@ -147,6 +158,9 @@ impl Snapshot {
         self.accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
         for a in &mut self.accounts {
             a.regions.sort();
+            if let Some(enabled) = &mut a.regions_enabled {
+                enabled.sort();
+            }
         }
         self.resources
             .sort_by(|a, b| (&a.kind, &a.account, &a.region, &a.id).cmp(&(&b.kind, &b.account, &b.region, &b.id)));
@@ -165,9 +179,41 @@ impl Snapshot {
         self.accounts.iter().flat_map(|a| a.regions.iter().map(String::as_str)).collect()
     }
 
+    /// When `account` was read: its own window if it has one, else the
+    /// snapshot's. An account read more than once spans all its windows.
+    pub fn window_of(&self, account: &str) -> Window {
+        self.accounts
+            .iter()
+            .filter(|a| a.account_id == account)
+            .filter_map(|a| a.collected_at)
+            .reduce(|a, b| Window { started: a.started.min(b.started), finished: a.finished.max(b.finished) })
+            .unwrap_or(self.collected_at)
+    }
+
+    /// The accounts a snapshot covers: those it lists and those its
+    /// resources and errors name, each once, in order.
+    pub fn account_ids(&self) -> BTreeSet<&str> {
+        self.accounts
+            .iter()
+            .map(|a| a.account_id.as_str())
+            .chain(self.resources.iter().map(|r| r.account.as_str()))
+            .chain(self.errors.iter().map(|e| e.account.as_str()))
+            .collect()
+    }
+
     /// Merge snapshots taken of several accounts into one (for a pack that
-    /// covers an organisation); the window spans them all.
+    /// covers an organisation); the window spans them all, and each account
+    /// keeps its own, so that evaluation measures its time from when it was
+    /// read. One snapshot is returned as it is.
     pub fn merge(mut parts: Vec<Snapshot>) -> Option<Snapshot> {
+        if parts.len() > 1 {
+            for p in &mut parts {
+                let window = p.collected_at;
+                for a in &mut p.accounts {
+                    a.collected_at.get_or_insert(window);
+                }
+            }
+        }
         let mut first = parts.pop()?;
         for p in parts {
             first.collected_at.started = first.collected_at.started.min(p.collected_at.started);

@@ -172,3 +172,34 @@ fn an_oversized_catalog_is_refused() {
         "{err}"
     );
 }
+
+/// Four mistakes in four controls: all are reported in one run, in file
+/// order, each with its line and column (before, only the first was, and
+/// each fix needed another run to find the next).
+#[test]
+fn every_mistake_is_reported_in_one_run() {
+    let catalog = format!(
+        "{HEAD}{}{}{}{}",
+        // line 4: an unknown field in a control
+        "  - id: A\n    title: t\n    severity: low\n    descripton: typo\n    check:\n      resource: kms.key\n      assert:\n        - that: 'true'\n          otherwise: no\n",
+        // line 13: an unknown resource type
+        "  - id: B\n    title: t\n    severity: low\n    check:\n      resource: kms.keys\n      assert:\n        - that: 'true'\n          otherwise: no\n",
+        // line 21: an expression that does not parse
+        check("C", "r.rotation_enabled =="),
+        // line 29: the same id again
+        check("A", "'true'"),
+    );
+    let (code, err) = evaluate_with(&catalog);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("4 problems in controls.yaml:"), "{err}");
+    let at = |needle: &str| err.find(needle).unwrap_or_else(|| panic!("no {needle:?} in {err}"));
+    let positions = [
+        at("controls.yaml:7:5: unknown field `descripton` in a control"),
+        at("controls.yaml:17:17: unknown resource type 'kms.keys'"),
+        at("controls.yaml:27:"),
+        at("controls.yaml:29:9: control id 'A' is defined twice (first at line 4)"),
+    ];
+    assert!(positions.is_sorted(), "not in file order: {err}");
+    assert!(err[positions[2]..positions[3]].contains("invalid CEL"), "{err}");
+    assert_eq!(err.matches("\n  hint: ").count(), 4, "{err}");
+}

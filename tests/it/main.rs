@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod accounts;
 mod catalog;
 mod collect;
 mod hostile;
@@ -11,3 +12,7 @@ mod inputs;
 mod pdf;
 mod report;
 mod seal;
+mod verdicts_ecr;
+mod verdicts_misc;
+mod verdicts_s3;
+mod verdicts_trail_iam;

@@ -36,5 +36,11 @@ pub struct Trail {
     /// `WriteOnly` or `None`; `null` if the selectors could not be read.
     /// Derived from both selector styles so a check need not know either.
     pub management_events: Option<String>,
+    /// Management-event sources the selectors leave out (a basic
+    /// selector's `ExcludeManagementEventSources`, an advanced selector's
+    /// `eventSource NotEquals ...`); `null` if the selectors could not be
+    /// read or the snapshot predates the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excluded_management_event_sources: Option<Vec<String>>,
 }
 kind!(Trail, "cloudtrail.trail", "trail");

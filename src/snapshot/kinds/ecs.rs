@@ -1,4 +1,4 @@
-//! ECS task definitions.
+//! ECS task definitions: the latest active revision of each family.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +10,10 @@ use super::text;
 pub struct TaskDefinition {
     pub arn: String,
     pub containers: Vec<ContainerEnv>,
+    /// `ACTIVE` or `INACTIVE`. Absent in snapshots taken before it was
+    /// collected (those listed every active revision).
+    #[serde(default)]
+    pub status: Option<String>,
 }
 kind!(TaskDefinition, "ecs.task_definition", "task definition", |data| text(data, "arn")
     .rsplit('/')

@@ -94,6 +94,12 @@ pub struct IamPolicy {
     pub name: String,
     pub arn: String,
     pub attachment_count: i64,
+    /// How many users and roles use the policy as their permissions
+    /// boundary. A boundary only limits, so Security Hub leaves a policy
+    /// used only as one out of IAM.1 and IAM.21. `None` in a snapshot that
+    /// predates the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary_usage_count: Option<i64>,
     pub document: Value,
 }
 kind!(IamPolicy, "iam.policy", "customer managed policy");
@@ -125,6 +131,17 @@ pub struct CredentialReportRow {
     pub password_last_changed: Option<String>,
     pub mfa_active: bool,
     pub access_keys: Vec<AccessKeyUse>,
+    /// Whether the user has a password or an active access key. For the
+    /// root user, only a report that says `password_enabled: false` and no
+    /// active key shows it has none (centralized root access deleted them);
+    /// older reports say `not_supported`, which counts as a password.
+    /// `None` (a snapshot that predates the field) counts as present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_present: Option<bool>,
+    /// When IAM generated the report (`GeneratedTime`): AWS hands back the
+    /// same report for up to four hours, so its rows may be that old.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_generated_at: Option<String>,
 }
 kind!(CredentialReportRow, "iam.credential_report", "IAM user", |data| text(data, "user"));
 

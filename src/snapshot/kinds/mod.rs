@@ -207,6 +207,7 @@ pub const KINDS: &[KindInfo] = &[
     KindInfo::of::<DbInstance>(),
     KindInfo::of::<DbCluster>(),
     KindInfo::of::<DbSnapshot>(),
+    KindInfo::of::<DbClusterSnapshot>(),
     KindInfo::of::<EcrRepository>(),
     KindInfo::of::<WebAcl>(),
     KindInfo::of::<NetworkAcl>(),

@@ -32,7 +32,10 @@ pub struct Bucket {
     /// The bucket policy, parsed; `null` when the bucket has none.
     #[serde(default)]
     pub policy: Option<Value>,
-    /// S3's own verdict on the policy (`GetBucketPolicyStatus`).
+    /// S3's own verdict on the policy (`GetBucketPolicyStatus.IsPublic`).
+    /// S3.2 and S3.3 fail when either it or the policy as read by
+    /// `evaluate::policy` says public.
+    #[serde(default)]
     pub policy_is_public: bool,
     #[serde(default)]
     pub owner_id: Option<String>,
@@ -47,7 +50,12 @@ pub struct Bucket {
     #[serde(default)]
     pub versioning: Option<String>,
     pub logging: bool,
+    /// Lifecycle rules whose status is `Enabled`: the only ones that act.
     pub lifecycle_rules: i64,
+    /// Lifecycle rules whose status is `Disabled`; left out when none, as
+    /// snapshots written before it was recorded have it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lifecycle_rules_disabled: i64,
     pub object_lock: bool,
     pub event_notifications: bool,
     /// Settings whose read failed (`versioning`, `policy`, …): their fields
@@ -55,3 +63,7 @@ pub struct Bucket {
     pub unreadable: Vec<String>,
 }
 kind!(Bucket, "s3.bucket", "S3 bucket");
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}

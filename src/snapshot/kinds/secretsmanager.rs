@@ -22,5 +22,11 @@ pub struct Secret {
     pub next_rotation: Option<String>,
     #[serde(default)]
     pub created: Option<String>,
+    /// A version carries `AWSPENDING` without `AWSCURRENT`: the last rotation
+    /// did not finish (AWS: "When rotation is unsuccessful, the AWSPENDING
+    /// staging label might be attached to an empty secret version"). Absent
+    /// in snapshots taken before it was collected.
+    #[serde(default)]
+    pub rotation_pending: Option<bool>,
 }
 kind!(Secret, "secretsmanager.secret", "secret");

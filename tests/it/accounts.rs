@@ -1,0 +1,167 @@
+//! A pack of two accounts: each is evaluated on its own, so one account's
+//! compliance never covers for another's failures.
+//!
+//! Both accounts live in one moto server: moto binds the credentials
+//! `sts:AssumeRole` hands out to the account id in the role's ARN, as AWS
+//! does for a role in another account, so account B is seeded and
+//! collected through an assumed role, the way an organisation's accounts
+//! are read.
+
+use std::path::Path;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_iam::config::Credentials;
+
+use crate::harness::{Moto, REGION, entry, keypair, run, settle_bucket, statuses};
+
+const A: &str = "123456789012";
+const B: &str = "222222222222";
+
+/// Credentials in account B, from a role assumed from account A.
+async fn assume_b(moto: &Moto) -> Credentials {
+    let sts = aws_sdk_sts::Client::new(&moto.config().await);
+    let out = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{B}:role/x"))
+        .role_session_name("evidence-pack-test")
+        .send()
+        .await
+        .unwrap();
+    let c = out.credentials().unwrap();
+    Credentials::new(c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string()), None, "assumed")
+}
+
+async fn config(moto: &Moto, credentials: Credentials) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(&moto.url)
+        .credentials_provider(credentials)
+        .load()
+        .await
+}
+
+/// Account A complies: a logging multi-Region trail recording every
+/// management event, and account-level S3 Block Public Access.
+async fn seed_a(moto: &Moto, cfg: &SdkConfig) {
+    let s3 = aws_sdk_s3::Client::new(cfg);
+    let logs = "a-trail-logs";
+    s3.create_bucket().bucket(logs).send().await.unwrap();
+    settle_bucket(&s3, logs).await;
+    let ct = aws_sdk_cloudtrail::Client::new(cfg);
+    ct.create_trail()
+        .name("org")
+        .s3_bucket_name(logs)
+        .is_multi_region_trail(true)
+        .enable_log_file_validation(true)
+        .send()
+        .await
+        .unwrap();
+    ct.put_event_selectors()
+        .trail_name("org")
+        .event_selectors(
+            aws_sdk_cloudtrail::types::EventSelector::builder()
+                .read_write_type(aws_sdk_cloudtrail::types::ReadWriteType::All)
+                .include_management_events(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    ct.start_logging().name("org").send().await.unwrap();
+    let control = cfg.to_builder().endpoint_url(moto.s3control_url()).build();
+    aws_sdk_s3control::Client::new(&control)
+        .put_public_access_block()
+        .account_id(A)
+        .public_access_block_configuration(
+            aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Account B does not: a world-readable bucket, no Block Public Access
+/// and no trail.
+async fn seed_b(cfg: &SdkConfig) {
+    let s3 = aws_sdk_s3::Client::new(cfg);
+    s3.create_bucket().bucket("b-public").send().await.unwrap();
+    settle_bucket(&s3, "b-public").await;
+    s3.put_bucket_acl().bucket("b-public").acl(aws_sdk_s3::types::BucketCannedAcl::PublicRead).send().await.unwrap();
+}
+
+fn collect(moto: &Moto, out: &Path, credentials: Option<&Credentials>) -> serde_json::Value {
+    let mut cmd = moto.cmd();
+    if let Some(c) = credentials {
+        cmd.env("AWS_ACCESS_KEY_ID", c.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", c.secret_access_key())
+            .env("AWS_SESSION_TOKEN", c.session_token().unwrap());
+    }
+    run(cmd.args(["collect", "--quiet", "--regions", REGION, "-o"]).arg(out));
+    crate::harness::json(out)
+}
+
+fn control<'a>(results: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()
+}
+
+fn by_account(c: &serde_json::Value) -> Vec<(String, String)> {
+    c["accounts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no per-account verdicts: {c:#}"))
+        .iter()
+        .map(|a| (a["account"].as_str().unwrap().to_string(), a["status"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_compliant_account_does_not_cover_for_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let moto = Moto::start();
+    let b = assume_b(&moto).await;
+    seed_a(&moto, &moto.config().await).await;
+    seed_b(&config(&moto, b.clone()).await).await;
+
+    let (a_json, b_json) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    let snapshot_a = collect(&moto, &a_json, None);
+    let snapshot_b = collect(&moto, &b_json, Some(&b));
+    assert_eq!(snapshot_a["accounts"][0]["account_id"], A);
+    assert_eq!(snapshot_b["accounts"][0]["account_id"], B, "moto did not bind the assumed role to account B");
+
+    let (key, _) = keypair(dir.path());
+    let zip = dir.path().join("pack.zip");
+    let out =
+        run(moto.cmd().args(["pack", "--quiet", "--key"]).arg(&key).arg("-o").arg(&zip).arg(&a_json).arg(&b_json));
+    assert_eq!(out.status.code(), Some(3), "exit code for failed controls");
+    let results: serde_json::Value = serde_json::from_slice(&entry(&zip, "results.json")).unwrap();
+    let s = statuses(&results);
+    let pair = |a: &str, b: &str| vec![(A.to_string(), a.to_string()), (B.to_string(), b.to_string())];
+
+    // B has no trail: before, A's trail passed both controls for B.
+    for id in ["CloudTrail.1", "CloudTrail.3"] {
+        let c = control(&results, id);
+        assert_eq!(s[id], "fail", "{id}: {c:#}");
+        assert_eq!(by_account(c), pair("pass", "fail"), "{id}: {c:#}");
+        assert!(c["reason"].as_str().unwrap().contains(&format!("Account {B}: No trail exists")), "{id}: {c:#}");
+    }
+    // B's public bucket: before, A's account-level Block Public Access hid it.
+    let s3 = control(&results, "S3.2");
+    assert_eq!(s["S3.2"], "fail", "{s3:#}");
+    assert_eq!(by_account(s3)[1], (B.to_string(), "fail".to_string()), "{s3:#}");
+    let failing = s3["failing"].as_array().unwrap();
+    assert_eq!(failing.len(), 1, "{s3:#}");
+    assert_eq!(failing[0]["name"], "b-public");
+    assert_eq!(failing[0]["account"], B);
+    assert_eq!(failing[0]["region"], REGION);
+    assert!(s3["reason"].as_str().unwrap().contains(&format!("b-public in {B}/{REGION}")), "{s3:#}");
+
+    // The summary shows each account's verdict on each control.
+    let report = String::from_utf8(entry(&zip, "report.md")).unwrap();
+    let matrix = report.split("### By account").nth(1).expect("no account matrix in report.md");
+    assert!(matrix.contains(&format!("| Control | {A} | {B} |")), "{matrix}");
+    assert!(matrix.contains("| [CloudTrail.3](#cloudtrail3) | ✅ | ❌ |"), "{matrix}");
+}
