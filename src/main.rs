@@ -96,6 +96,53 @@ struct CollectArgs {
     /// AWS profile to use (default: the standard credential chain).
     #[arg(long, env = "AWS_PROFILE")]
     profile: Option<String>,
+    /// API requests in flight at once, for the whole process.
+    #[arg(long, value_name = "N", default_value_t = collect::Limits::default().max_concurrency as u64, value_parser = clap::value_parser!(u64).range(1..=65535))]
+    max_concurrency: u64,
+    /// Seconds one API request may take before it is recorded as timed out.
+    #[arg(long, value_name = "SECS", default_value_t = collect::Limits::default().timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
+    #[command(flatten)]
+    org: OrgArgs,
+}
+
+/// A whole AWS Organization, from the management account or a delegated
+/// administrator.
+#[derive(clap::Args)]
+struct OrgArgs {
+    /// Read every ACTIVE account of the organisation: the calling account
+    /// with its own credentials, each other through `--role-name`.
+    #[arg(long)]
+    org: bool,
+    /// The role assumed in each member account.
+    #[arg(long, requires = "org", default_value = collect::DEFAULT_ROLE_NAME)]
+    role_name: String,
+    /// External id the member roles require, if any.
+    #[arg(long, requires = "org")]
+    external_id: Option<String>,
+    /// Only these accounts, comma-separated.
+    #[arg(long, requires = "org", value_delimiter = ',', value_parser = account_id)]
+    accounts: Option<Vec<String>>,
+    /// Leave these accounts out, comma-separated.
+    #[arg(long, requires = "org", value_delimiter = ',', value_parser = account_id)]
+    exclude_accounts: Vec<String>,
+    /// Only the accounts under this organisational unit, at any depth.
+    #[arg(long, requires = "org", value_name = "OU_ID")]
+    ou: Option<String>,
+    /// Keep only the I-th of N deterministic, balanced parts of the account
+    /// list (1-based, such as 2/8); `pack` merges the shards' snapshots.
+    #[arg(long, requires = "org", value_name = "I/N")]
+    shard: Option<collect::Shard>,
+}
+
+/// An AWS account id: twelve digits.
+fn account_id(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err("an AWS account id is twelve digits, such as 111111111111".into())
+    }
 }
 
 #[derive(clap::Args)]
@@ -334,9 +381,24 @@ fn collect_snapshot(
     let rt =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     rt.block_on(async {
-        let config = collect::load_config(aws.profile.as_deref()).await;
+        let limits = collect::Limits {
+            max_concurrency: aws.max_concurrency as usize,
+            timeout: std::time::Duration::from_secs(aws.timeout),
+        };
+        let config = collect::load_config(aws.profile.as_deref(), limits).await;
         let options = collect::Options { regions: aws.regions.clone(), progress: !quiet, kinds: kinds.clone() };
-        collect::collect(&config, &options).await.context("collecting evidence")
+        if !aws.org.org {
+            return collect::collect(&config, &options).await.context("collecting evidence");
+        }
+        let org = collect::OrgOptions {
+            role_name: aws.org.role_name.clone(),
+            external_id: aws.org.external_id.clone(),
+            accounts: aws.org.accounts.clone(),
+            exclude_accounts: aws.org.exclude_accounts.clone(),
+            ou: aws.org.ou.clone(),
+            shard: aws.org.shard,
+        };
+        collect::collect_org(&config, &options, &org).await.context("collecting the organisation's evidence")
     })
 }
 
@@ -441,6 +503,32 @@ mod tests {
         assert_eq!(err.exit_code(), i32::from(Exit::Usage.code()));
         let help = Cli::try_parse_from(["evidence-pack", "--help"]).err().unwrap();
         assert_eq!(help.exit_code(), i32::from(Exit::Ok.code()));
+    }
+
+    /// Organisation flags: a bad shard or account id, or a flag that only
+    /// means something with `--org`, is a usage error before any AWS call.
+    #[test]
+    fn organisation_flags_are_checked_when_parsed() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["evidence-pack", "collect", "-o", "x.json"], args].concat());
+        let cli = parse(&["--org", "--shard", "2/3", "--accounts", "111111111111,222222222222"]).unwrap();
+        let Command::Collect { aws, .. } = cli.command else { panic!("not collect") };
+        assert_eq!(aws.org.shard, Some(collect::Shard { index: 2, count: 3 }));
+        assert_eq!(aws.org.accounts.unwrap(), ["111111111111", "222222222222"]);
+        assert_eq!(aws.org.role_name, collect::DEFAULT_ROLE_NAME);
+        assert_eq!((aws.max_concurrency, aws.timeout), (64, 30));
+        for bad in [
+            &["--org", "--shard", "4/3"][..],
+            &["--org", "--shard", "0/3"],
+            &["--org", "--accounts", "12345"],
+            &["--org", "--exclude-accounts", "11111111111a"],
+            &["--shard", "1/3"],
+            &["--role-name", "Auditor"],
+            &["--max-concurrency", "0"],
+            &["--timeout", "0"],
+        ] {
+            let err = parse(bad).err().unwrap_or_else(|| panic!("{bad:?} parsed"));
+            assert_eq!(err.exit_code(), i32::from(Exit::Usage.code()), "{bad:?}");
+        }
     }
 
     #[test]

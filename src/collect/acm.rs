@@ -89,37 +89,22 @@ fn describe_one(arn: String, c: CertificateDetail) -> (String, AcmCertificate) {
 /// moto always answers with the certificate, so an answer without it is mocked.
 #[cfg(test)]
 mod tests {
-    use aws_sdk_acm::config::{BehaviorVersion, Credentials, Region};
     use aws_sdk_acm::operation::describe_certificate::DescribeCertificateOutput;
-    use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, create_mock_http_client, mock};
+    use aws_smithy_mocks::{MockResponseInterceptor, mock};
 
     use super::*;
-
-    fn config(interceptor: MockResponseInterceptor) -> aws_sdk_acm::Config {
-        aws_sdk_acm::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("AKIDEXAMPLE", "not-a-secret", None, None, "test"))
-            .http_client(create_mock_http_client())
-            .interceptor(interceptor)
-            .build()
-    }
+    use crate::collect::tests::{assert_incomplete, ctx, mock_config};
 
     /// False pass before: the certificate vanished from the snapshot, and
     /// ACM.1 passed on the certificates left.
     #[tokio::test]
     async fn a_certificate_described_without_details_is_a_collection_error() {
         let rule = mock!(Client::describe_certificate).then_output(|| DescribeCertificateOutput::builder().build());
-        let interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny).with_rule(&rule);
-        let client = Client::from_conf(config(interceptor));
-        let ctx = Ctx::for_test(aws_config::SdkConfig::builder().build(), "111122223333");
-        let arn = "arn:aws:acm:us-east-1:111122223333:certificate/1".to_string();
-        let found = describe(&ctx, &client, "us-east-1", arn.clone()).await;
-        assert!(found.resources.is_empty());
-        assert_eq!(found.errors.len(), 1);
-        let e = &found.errors[0];
-        assert_eq!((e.operation.as_str(), e.code.as_str()), ("acm:DescribeCertificate", "IncompleteResponse"));
-        assert!(e.message.contains(&arn), "{}", e.message);
-        assert_eq!(e.resource_types, [AcmCertificate::KIND]);
+        let interceptor = MockResponseInterceptor::new().with_rule(&rule);
+        let client =
+            Client::from_conf(aws_sdk_acm::config::Builder::from(&mock_config()).interceptor(interceptor).build());
+        let arn = "arn:aws:acm:us-east-1:111122223333:certificate/1";
+        let found = describe(&ctx(), &client, "us-east-1", arn.to_string()).await;
+        assert_incomplete(&found, "acm:DescribeCertificate", arn, &[AcmCertificate::KIND]);
     }
 }

@@ -61,24 +61,15 @@ fn scanning(out: &GetRegistryScanningConfigurationOutput) -> RegistryScanning {
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_ecr::config::{BehaviorVersion, Credentials, Region};
     use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesOutput;
     use aws_sdk_ecr::types::{ImageScanningConfiguration, Repository};
-    use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, create_mock_http_client, mock};
+    use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, mock};
     use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
     use aws_smithy_runtime_api::http::StatusCode;
     use aws_smithy_types::body::SdkBody;
 
     use super::*;
-
-    fn ctx() -> Ctx {
-        Ctx {
-            config: aws_config::SdkConfig::builder().build(),
-            account: "111122223333".into(),
-            progress: indicatif::ProgressBar::hidden(),
-            regions: Vec::new(),
-        }
-    }
+    use crate::collect::tests::{ctx, mock_config};
 
     /// moto cannot deny one ECR call and answer the other, so the denial
     /// comes from a mocked response, as AWS sends it (JSON protocol).
@@ -103,17 +94,10 @@ mod tests {
                 ),
             )
         });
-        let client = Client::from_conf(
-            aws_sdk_ecr::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("us-east-1"))
-                .credentials_provider(Credentials::new("AKIDEXAMPLE", "not-a-secret", None, None, "test"))
-                .http_client(create_mock_http_client())
-                .interceptor(
-                    MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny).with_rule(&repos).with_rule(&denied),
-                )
-                .build(),
-        );
+        let interceptor =
+            MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny).with_rule(&repos).with_rule(&denied);
+        let client =
+            Client::from_conf(aws_sdk_ecr::config::Builder::from(&mock_config()).interceptor(interceptor).build());
         let found = read(&ctx(), "us-east-1", &client).await;
         assert_eq!(found.resources.len(), 1);
         let repo: EcrRepository = serde_json::from_value(found.resources[0].data.clone()).unwrap();

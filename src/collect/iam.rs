@@ -325,41 +325,18 @@ async fn password_policy(ctx: &Ctx, client: &Client) -> Found {
 /// MFA and access keys, and throttling that outlasts the retries.
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
-    use aws_config::retry::RetryConfig;
-    use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
     use aws_sdk_iam::operation::get_account_summary::GetAccountSummaryOutput;
     use aws_sdk_iam::types::SummaryKeyType;
-    use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, create_mock_http_client, mock};
+    use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, mock};
     use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
     use aws_smithy_runtime_api::http::StatusCode;
     use aws_smithy_types::body::SdkBody;
 
     use super::*;
+    use crate::collect::tests::{ctx, mock_config};
 
     fn client(interceptor: MockResponseInterceptor) -> Client {
-        Client::from_conf(
-            aws_sdk_iam::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("us-east-1"))
-                .credentials_provider(Credentials::new("AKIDEXAMPLE", "not-a-secret", None, None, "test"))
-                .http_client(create_mock_http_client())
-                .interceptor(interceptor)
-                .retry_config(
-                    RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1)),
-                )
-                .build(),
-        )
-    }
-
-    fn ctx() -> Ctx {
-        Ctx {
-            config: aws_config::SdkConfig::builder().build(),
-            account: "111122223333".into(),
-            progress: indicatif::ProgressBar::hidden(),
-            regions: Vec::new(),
-        }
+        Client::from_conf(aws_sdk_iam::config::Builder::from(&mock_config()).interceptor(interceptor).build())
     }
 
     const HEADER: &str = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";

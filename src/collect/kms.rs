@@ -104,36 +104,21 @@ async fn describe(ctx: &Ctx, client: &Client, region: &str, id: String, mut alia
 /// moto always answers with metadata, so an answer without it is mocked.
 #[cfg(test)]
 mod tests {
-    use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
     use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
-    use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, create_mock_http_client, mock};
+    use aws_smithy_mocks::{MockResponseInterceptor, mock};
 
     use super::*;
-
-    fn config(interceptor: MockResponseInterceptor) -> aws_sdk_kms::Config {
-        aws_sdk_kms::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("AKIDEXAMPLE", "not-a-secret", None, None, "test"))
-            .http_client(create_mock_http_client())
-            .interceptor(interceptor)
-            .build()
-    }
+    use crate::collect::tests::{assert_incomplete, ctx, mock_config};
 
     /// False pass before: the key vanished from the snapshot, and KMS.4
     /// passed on the keys left.
     #[tokio::test]
     async fn a_key_described_without_metadata_is_a_collection_error() {
         let rule = mock!(Client::describe_key).then_output(|| DescribeKeyOutput::builder().build());
-        let interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny).with_rule(&rule);
-        let client = Client::from_conf(config(interceptor));
-        let ctx = Ctx::for_test(aws_config::SdkConfig::builder().build(), "111122223333");
-        let found = describe(&ctx, &client, "us-east-1", "key-1".into(), Vec::new()).await;
-        assert!(found.resources.is_empty());
-        assert_eq!(found.errors.len(), 1);
-        let e = &found.errors[0];
-        assert_eq!((e.operation.as_str(), e.code.as_str()), ("kms:DescribeKey", "IncompleteResponse"));
-        assert!(e.message.contains("key-1"), "{}", e.message);
-        assert_eq!(e.resource_types, [KmsKey::KIND, ROTATION]);
+        let interceptor = MockResponseInterceptor::new().with_rule(&rule);
+        let client =
+            Client::from_conf(aws_sdk_kms::config::Builder::from(&mock_config()).interceptor(interceptor).build());
+        let found = describe(&ctx(), &client, "us-east-1", "key-1".into(), Vec::new()).await;
+        assert_incomplete(&found, "kms:DescribeKey", "key-1", &[KmsKey::KIND, ROTATION]);
     }
 }

@@ -1,9 +1,11 @@
-//! Stage 1: read an account through the AWS SDK into a [`Snapshot`].
+//! Stage 1: read an account, or an organisation's accounts (`org`), through
+//! the AWS SDK into a [`Snapshot`].
 //!
-//! Read-only. Calls run concurrently across services and regions; the SDK's
-//! own retry and back-off handle throttling. A call that fails becomes a
-//! [`CollectionError`] in the snapshot and never stops the run: the controls
-//! that needed it evaluate to `error`.
+//! Read-only. Calls run concurrently across accounts, services and regions,
+//! all behind one cap on requests in flight (`http`); the SDK's own retry
+//! and back-off handle throttling. A call that fails, or an account that
+//! cannot be entered, becomes a [`CollectionError`] in the snapshot and
+//! never stops the run: the controls that needed it evaluate to `error`.
 //!
 //! Which collectors exist, where each reads and what it produces is
 //! `registry::COLLECTORS`; this module only runs the ones a run needs.
@@ -17,8 +19,10 @@ mod ec2;
 mod ecr;
 mod ecs;
 mod guardduty;
+mod http;
 mod iam;
 mod kms;
+mod org;
 mod rds;
 mod registry;
 mod s3;
@@ -42,6 +46,9 @@ use crate::snapshot::{
     Account, CollectionError, Resource, ResourceData, SCHEMA_VERSION, Snapshot, Source, Tool, Window,
 };
 
+pub use http::Limits;
+pub use org::{DEFAULT_ROLE_NAME, OrgOptions, Shard, ShardError};
+
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Regions to read regional services in; `None` reads every enabled region.
@@ -59,14 +66,34 @@ pub enum CollectError {
         "cannot identify the AWS account (sts:GetCallerIdentity failed: {code}: {message}); check that credentials are configured (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO login) and that AWS_ENDPOINT_URL, if set, is reachable"
     )]
     Identity { code: String, message: String },
+    #[error(
+        "cannot list the organisation's accounts ({operation} failed: {code}: {message}); run --org from the management account or a delegated administrator with organizations:ListAccounts (and, for --ou, organizations:ListOrganizationalUnitsForParent and organizations:ListAccountsForParent)"
+    )]
+    Organization { operation: String, code: String, message: String },
+    #[error(
+        "--accounts names {accounts}, not an active account of the organisation{under}; check the ids with `aws organizations list-accounts`"
+    )]
+    NotInOrganisation { accounts: String, under: String },
+    #[error(
+        "organizations:ListAccounts lists no ACTIVE account{under}, so there is nothing to read; check that the credentials are the management account's or a delegated administrator's (`aws organizations list-accounts`)"
+    )]
+    NoAccounts { under: String },
+    #[error("--exclude-accounts leaves no account to read")]
+    AllExcluded,
 }
 
 /// Load the standard AWS configuration chain (env, profiles, SSO, roles,
-/// `AWS_ENDPOINT_URL`), with more patient retries than the SDK default
-/// since one run makes many calls at once.
-pub async fn load_config(profile: Option<&str>) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::adaptive().with_max_attempts(4).with_initial_backoff(Duration::from_millis(100)));
+/// `AWS_ENDPOINT_URL`) with every call behind `limits`, and more patient
+/// retries than the SDK default since one run makes many calls at once,
+/// unless `AWS_MAX_ATTEMPTS` or `AWS_RETRY_MODE` says otherwise.
+pub async fn load_config(profile: Option<&str>, limits: Limits) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http::client(limits));
+    let chosen = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    if !chosen("AWS_MAX_ATTEMPTS") && !chosen("AWS_RETRY_MODE") {
+        loader = loader.retry_config(
+            RetryConfig::adaptive().with_max_attempts(4).with_initial_backoff(Duration::from_millis(100)),
+        );
+    }
     if let Some(p) = profile {
         loader = loader.profile_name(p);
     }
@@ -80,14 +107,93 @@ pub async fn load_config(profile: Option<&str>) -> SdkConfig {
 }
 
 pub async fn collect(config: &SdkConfig, options: &Options) -> Result<Snapshot, CollectError> {
-    let started = Utc::now();
     let identity = sts::caller_identity(config).await?;
-    let mut ctx = Ctx {
-        config: config.clone(),
-        account: identity.account.clone(),
-        progress: progress_bar(options.progress),
-        regions: Vec::new(),
+    Ok(collect_account(config, identity, options, progress_bar(options.progress)).await)
+}
+
+/// How many accounts an organisation run reads at once. Requests are capped
+/// by [`Limits`] whatever this is; it bounds what unfinished accounts hold
+/// in memory.
+const ACCOUNTS_AT_ONCE: usize = 8;
+
+/// Read the organisation's accounts (those `org` selects): the calling
+/// account with the caller's credentials, every other through its role. An
+/// account whose role cannot be assumed is recorded, never fatal.
+pub async fn collect_org(config: &SdkConfig, options: &Options, org: &OrgOptions) -> Result<Snapshot, CollectError> {
+    use futures::StreamExt;
+    let started = Utc::now();
+    let caller = sts::caller_identity(config).await?;
+    let listed = org::active_accounts(config, org.ou.as_deref()).await?;
+    let accounts = org::select(listed, org, org.ou.as_deref())?;
+    let partition = org::partition(&caller.arn).to_string();
+    let sts_client = aws_sdk_sts::Client::new(config);
+    let bar = progress_bar(options.progress);
+    bar.set_length(accounts.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} reading accounts [{bar:30}] {pos}/{len} accounts")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    let read = |account: String| {
+        let (caller, partition, sts_client, bar) = (&caller, &partition, &sts_client, &bar);
+        async move {
+            let hidden = ProgressBar::hidden();
+            let part = if account == caller.account {
+                collect_account(config, caller.clone(), options, hidden).await
+            } else {
+                let role = org::role_arn(partition, &account, &org.role_name);
+                let account_started = Utc::now();
+                match org::assume(sts_client, config, &role, org.external_id.as_deref()).await {
+                    Ok((assumed, arn)) => {
+                        collect_account(&assumed, sts::Identity { account, arn }, options, hidden).await
+                    }
+                    Err((code, message)) => {
+                        let window = Window { started: account_started, finished: Utc::now() };
+                        org::unreadable(&account, &role, code, message, window)
+                    }
+                }
+            };
+            bar.inc(1);
+            part
+        }
     };
+    let parts: Vec<Snapshot> =
+        futures::stream::iter(accounts).map(read).buffer_unordered(ACCOUNTS_AT_ONCE).collect().await;
+    bar.finish_and_clear();
+    // Each account keeps its own window (see `Snapshot::merge`), even when
+    // this shard holds only one.
+    let parts: Vec<Snapshot> = parts
+        .into_iter()
+        .map(|mut p| {
+            let window = p.collected_at;
+            for a in &mut p.accounts {
+                a.collected_at.get_or_insert(window);
+            }
+            p
+        })
+        .collect();
+    let finished = Utc::now();
+    let mut snapshot = Snapshot::merge(parts).unwrap_or_else(|| Snapshot {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
+        collected_at: Window { started, finished },
+        accounts: Vec::new(),
+        resources: Vec::new(),
+        errors: Vec::new(),
+    });
+    snapshot.collected_at = Window { started, finished };
+    Ok(snapshot)
+}
+
+/// Read one account, whose identity is known, into a snapshot of its own.
+async fn collect_account(
+    config: &SdkConfig,
+    identity: sts::Identity,
+    options: &Options,
+    progress: ProgressBar,
+) -> Snapshot {
+    let started = Utc::now();
+    let mut ctx = Ctx { config: config.clone(), account: identity.account.clone(), progress, regions: Vec::new() };
 
     let mut found = Found::default();
     ctx.progress.set_message("listing regions");
@@ -161,7 +267,7 @@ pub async fn collect(config: &SdkConfig, options: &Options) -> Result<Snapshot, 
         errors: found.errors,
     };
     snapshot.normalise();
-    Ok(snapshot)
+    snapshot
 }
 
 pub(crate) type Task<'a> = Pin<Box<dyn Future<Output = Found> + Send + 'a>>;
@@ -478,3 +584,6 @@ pub(crate) fn time(t: Option<&aws_sdk_iam::primitives::DateTime>) -> Option<Stri
             .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
     })
 }
+
+#[cfg(test)]
+pub(crate) mod tests;

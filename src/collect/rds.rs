@@ -7,6 +7,9 @@ use aws_sdk_rds::Client;
 use super::{Ctx, Found};
 use crate::snapshot::kinds::{DbCluster, DbClusterSnapshot, DbInstance, DbSnapshot, ResourceData};
 
+/// Only manual snapshots can be shared; automated ones never are.
+const MANUAL: &str = "manual";
+
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
     let client = Client::new(&ctx.in_region(&region));
     let (a, b, c, d) = futures::join!(
@@ -47,25 +50,16 @@ async fn clusters(ctx: &Ctx, client: &Client, region: &str) -> Found {
 
 /// Manual snapshots; whether one is public is only in its attributes.
 async fn snapshots(ctx: &Ctx, client: &Client, region: &str) -> Found {
-    let listed = client
-        .describe_db_snapshots()
-        .snapshot_type("manual")
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await;
+    let listed = client.describe_db_snapshots().snapshot_type(MANUAL).into_paginator().items().send();
+    let listed = listed.collect::<Result<Vec<_>, _>>().await;
     Found::each_read(ctx, region, "rds:DescribeDBSnapshots", &[DbSnapshot::KIND], listed, 8, |s| async move {
         let id = s.db_snapshot_identifier().unwrap_or_default().to_string();
         let out = client.describe_db_snapshot_attributes().db_snapshot_identifier(&id).send().await;
         let op = ("rds:DescribeDBSnapshotAttributes", "rds:DescribeDBSnapshots+DescribeDBSnapshotAttributes");
         Found::each(ctx, region, op, out.map(|out| Some((id, out))), |(id, out)| {
-            let public = out
-                .db_snapshot_attributes_result()
-                .map(|r| r.db_snapshot_attributes())
-                .unwrap_or_default()
-                .iter()
-                .any(|a| a.attribute_name() == Some("restore") && a.attribute_values().iter().any(|v| v == "all"));
+            let attributes = out.db_snapshot_attributes_result().map(|r| r.db_snapshot_attributes());
+            let public =
+                restorable_by_all(attributes.unwrap_or_default(), |a| (a.attribute_name(), a.attribute_values()));
             let data = DbSnapshot { identifier: id, instance: s.db_instance_identifier().map(String::from), public };
             (s.db_snapshot_arn().unwrap_or_default().to_string(), data)
         })
@@ -77,14 +71,8 @@ async fn snapshots(ctx: &Ctx, client: &Client, region: &str) -> Found {
 /// `DescribeDBSnapshots` does not list; whether one is public is only in its
 /// attributes.
 async fn cluster_snapshots(ctx: &Ctx, client: &Client, region: &str) -> Found {
-    let listed = client
-        .describe_db_cluster_snapshots()
-        .snapshot_type("manual")
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await;
+    let listed = client.describe_db_cluster_snapshots().snapshot_type(MANUAL).into_paginator().items().send();
+    let listed = listed.collect::<Result<Vec<_>, _>>().await;
     let kinds = &[DbClusterSnapshot::KIND];
     Found::each_read(ctx, region, "rds:DescribeDBClusterSnapshots", kinds, listed, 8, |s| async move {
         let id = s.db_cluster_snapshot_identifier().unwrap_or_default().to_string();
@@ -94,12 +82,9 @@ async fn cluster_snapshots(ctx: &Ctx, client: &Client, region: &str) -> Found {
             "rds:DescribeDBClusterSnapshots+DescribeDBClusterSnapshotAttributes",
         );
         Found::each(ctx, region, op, out.map(|out| Some((id, out))), |(id, out)| {
-            let public = out
-                .db_cluster_snapshot_attributes_result()
-                .map(|r| r.db_cluster_snapshot_attributes())
-                .unwrap_or_default()
-                .iter()
-                .any(|a| a.attribute_name() == Some("restore") && a.attribute_values().iter().any(|v| v == "all"));
+            let attributes = out.db_cluster_snapshot_attributes_result().map(|r| r.db_cluster_snapshot_attributes());
+            let public =
+                restorable_by_all(attributes.unwrap_or_default(), |a| (a.attribute_name(), a.attribute_values()));
             let data = DbClusterSnapshot {
                 identifier: id,
                 cluster: s.db_cluster_identifier().map(String::from),
@@ -110,4 +95,11 @@ async fn cluster_snapshots(ctx: &Ctx, client: &Client, region: &str) -> Found {
         })
     })
     .await
+}
+
+/// Whether a snapshot's attributes let any AWS account restore it: its
+/// `restore` attribute lists `all`. DB and DB cluster snapshots carry the
+/// same attribute in two types; `read` gives each one's name and values.
+fn restorable_by_all<A>(attributes: &[A], read: impl Fn(&A) -> (Option<&str>, &[String])) -> bool {
+    attributes.iter().map(read).any(|(name, values)| name == Some("restore") && values.iter().any(|v| v == "all"))
 }

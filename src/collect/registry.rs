@@ -249,20 +249,60 @@ mod tests {
         assert!(unknown.is_empty(), "kinds not in kinds::ALL: {unknown:?}");
     }
 
+    /// The actions in the README's "IAM permissions for collection" block.
+    fn readme_permissions() -> BTreeSet<&'static str> {
+        let readme = include_str!("../../README.md");
+        let section = readme.split("## IAM permissions for collection").nth(1).expect("section in README");
+        let block = section.split("```").nth(1).expect("code block in the section");
+        block.split_whitespace().collect()
+    }
+
     /// The README's list is what an administrator grants, so it must be
     /// exactly what collection calls: no missing action, none to spare.
     #[test]
     fn readme_lists_exactly_the_permissions_collection_needs() {
-        let readme = include_str!("../../README.md");
-        let section = readme.split("## IAM permissions for collection").nth(1).expect("section in README");
-        let block = section.split("```").nth(1).expect("code block in the section");
-        let listed: BTreeSet<&str> = block.split_whitespace().collect();
+        let listed = readme_permissions();
         let needed: BTreeSet<&str> = COLLECTORS
             .iter()
             .flat_map(|c| c.permissions.iter().copied())
             .chain(ORCHESTRATOR_PERMISSIONS.iter().copied())
             .collect();
         assert_eq!(listed, needed);
+    }
+
+    /// The StackSet template is what members actually grant: an action
+    /// missing there is AccessDenied in every member of an `--org` run even
+    /// though the README and the collectors agree.
+    #[test]
+    fn stackset_role_grants_exactly_the_readme_list() {
+        let template: serde_json::Value =
+            serde_saphyr::from_str(include_str!("../../examples/iam/evidence-pack-readonly-role.yaml"))
+                .expect("the template is plain YAML (long-form intrinsics, no `!Sub` tags)");
+        let role = &template["Resources"]["EvidencePackReadOnlyRole"];
+        assert_eq!(role["Type"], "AWS::IAM::Role");
+        assert!(role["Properties"].get("ManagedPolicyArns").is_none(), "a managed policy grants more than this list");
+        let mut granted = BTreeSet::new();
+        let policies = role["Properties"]["Policies"].as_array().expect("inline policies");
+        for policy in policies {
+            let statements = policy["PolicyDocument"]["Statement"].as_array().expect("statement list");
+            for st in statements {
+                assert_eq!(st["Effect"], "Allow", "{st}");
+                assert_eq!(st["Resource"], "*", "{st}");
+                assert!(st.get("NotAction").is_none(), "NotAction grants everything else: {st}");
+                for action in st["Action"].as_array().expect("an action list") {
+                    let action = action.as_str().expect("an action name");
+                    assert!(!action.contains('*'), "a wildcard grants more than collection reads: {action}");
+                    assert!(granted.insert(action.to_string()), "listed twice: {action}");
+                }
+            }
+        }
+        let listed: BTreeSet<String> = readme_permissions().into_iter().map(String::from).collect();
+        let missing: Vec<_> = listed.difference(&granted).collect();
+        let extra: Vec<_> = granted.difference(&listed).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "examples/iam/evidence-pack-readonly-role.yaml lacks {missing:?} and grants {extra:?} beyond the README"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@ use aws_config::SdkConfig;
 
 use super::{CollectError, error_code};
 
+#[derive(Clone)]
 pub(crate) struct Identity {
     pub account: String,
     pub arn: String,

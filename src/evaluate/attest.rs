@@ -87,19 +87,46 @@ fn folder_of(path: &Path) -> PathBuf {
     }
 }
 
-/// What the catalog offers for `kind`, for hints.
+/// What the catalog offers for `kind`, for hints: the controls a person
+/// answers (manual ones and those made of others), or the automated checks.
 fn ids_of(catalog: &Catalog, manual: bool) -> String {
     let ids: Vec<&str> = catalog
         .controls
         .iter()
         .filter(|c| match c.body {
-            ControlBody::Manual(_) => manual,
+            ControlBody::Manual(_) | ControlBody::Composite(_) => manual,
             ControlBody::Check(_) => !manual,
-            ControlBody::Composite(_) => false,
         })
         .map(|c| c.id.as_str())
         .collect();
     if ids.len() > 12 { format!("{}, …", ids[..12].join(", ")) } else { ids.join(", ") }
+}
+
+/// The answers a person may give a control made of others, and the status
+/// each gives it. Such a control has no choices of its own; it needs an
+/// answer only when its evaluation reads `manual` (a section with no
+/// evidence in scope), and then says whether the section's purpose is met.
+pub const COMPOSITE_ANSWERS: &[(&str, Status, &str)] = &[
+    ("in_place", Status::Pass, "in place"),
+    ("not_in_place", Status::Fail, "not in place"),
+    ("not_applicable", Status::NotApplicable, "not applicable"),
+];
+
+/// The status an attestation gives a control made of others, or why it
+/// gives none.
+pub fn composite_answer(a: &Attestation) -> Result<(Status, &'static str), String> {
+    match a.answer.as_slice() {
+        [one] => COMPOSITE_ANSWERS
+            .iter()
+            .find(|(id, ..)| id == one)
+            .map(|(_, status, label)| (*status, *label))
+            .ok_or_else(|| format!("the answer '{}' is not one of {}", shown(one), composite_answer_ids())),
+        _ => Err(format!("it answers with {} choices, not one of {}", a.answer.len(), composite_answer_ids())),
+    }
+}
+
+fn composite_answer_ids() -> String {
+    COMPOSITE_ANSWERS.iter().map(|(id, ..)| *id).collect::<Vec<_>>().join(", ")
 }
 
 /// One answer to a manual control.
@@ -334,16 +361,33 @@ impl Attestations {
             }
             match catalog.get(&a.control).map(|c| &c.body) {
                 Some(ControlBody::Manual(_)) => {}
+                Some(ControlBody::Composite(_)) => {
+                    if let Err(why) = composite_answer(a) {
+                        return Err(bad(
+                            format!("control {} is made of other controls: {why}", a.control),
+                            format!(
+                                "answer a control made of others with one of {} (it applies only while the control reads manual)",
+                                composite_answer_ids()
+                            ),
+                        ));
+                    }
+                }
                 None => {
                     return Err(bad(
                         format!("control {} is not in the catalog '{}'", a.control, shown(&catalog.name)),
-                        format!("attestations answer the catalog's manual controls: {}", ids_of(catalog, true)),
+                        format!(
+                            "attestations answer the catalog's manual controls and those made of others: {}",
+                            ids_of(catalog, true)
+                        ),
                     ));
                 }
                 Some(_) => {
                     return Err(bad(
                         format!("control {} is evaluated from the snapshot, not answered by a person", a.control),
-                        format!("attestations answer the catalog's manual controls: {}", ids_of(catalog, true)),
+                        format!(
+                            "attestations answer the catalog's manual controls and those made of others: {}",
+                            ids_of(catalog, true)
+                        ),
                     ));
                 }
             }
@@ -661,6 +705,65 @@ mod tests {
             let l = check(&a, &e).unwrap_err();
             assert_eq!((l.line, l.column), (2, 14), "{l}");
             assert!(l.message.contains(what), "{l}");
+        }
+    }
+
+    /// A composite whose sections have no evidence in scope reads `manual`
+    /// ("attest or except"); before, attesting it was refused, so it could
+    /// never be answered.
+    #[test]
+    fn an_attestation_answers_a_composite_only_while_it_reads_manual() {
+        let snapshot = crate::snapshot::Snapshot::from_json("example", crate::EXAMPLE_SNAPSHOT).unwrap();
+        let catalog = Catalog::builtin();
+        let before = super::super::evaluate(&snapshot, &catalog);
+        let status = |r: &Results, id: &str| r.get(id).unwrap().status;
+        // SO4's sections have no evidence in scope in the example; SO1 fails.
+        assert_eq!(status(&before, "SO4"), Status::Manual);
+        assert_eq!(status(&before, "SO1"), Status::Fail);
+        let text = "attestations:
+  - {control: SO4, answer: [in_place], by: Ana Ruiz, date: 2026-11-20, note: Secrets live in the vault.}
+  - {control: SO1, answer: [in_place], by: Ana Ruiz, date: 2026-11-20}
+";
+        let inputs = Inputs { attestations: Attestations::parse("a.yaml", text).unwrap(), ..Default::default() };
+        inputs.check(&catalog).unwrap();
+        let after = super::super::evaluate_with(&snapshot, &catalog, &inputs);
+        let so4 = after.get("SO4").unwrap();
+        assert_eq!(so4.status, Status::Pass, "{}", so4.reason);
+        assert!(so4.reason.starts_with("Answered by Ana Ruiz on 2026-11-20: in place."), "{}", so4.reason);
+        assert!(so4.reason.contains("no evidence in scope"), "the evaluation stays visible: {}", so4.reason);
+        assert_eq!(so4.attestation.as_ref().map(|a| a.control.as_str()), Some("SO4"));
+        assert!(so4.accounts.iter().all(|a| a.status != Status::Manual), "{:?}", so4.accounts);
+        // Evidence in scope outranks a person's answer.
+        let so1 = after.get("SO1").unwrap();
+        assert_eq!(so1.status, Status::Fail, "{}", so1.reason);
+        assert!(so1.attestation.is_none());
+        assert!(so1.reason.contains("is not used"), "{}", so1.reason);
+        // The summary counts the answered composite.
+        assert_eq!(after.summary.manual + 1, before.summary.manual);
+        assert_eq!(after.summary.pass, before.summary.pass + 1);
+
+        let not_in_place = text.replace("[in_place]", "[not_in_place]");
+        let inputs =
+            Inputs { attestations: Attestations::parse("a.yaml", &not_in_place).unwrap(), ..Default::default() };
+        assert_eq!(status(&super::super::evaluate_with(&snapshot, &catalog, &inputs), "SO4"), Status::Fail);
+    }
+
+    #[test]
+    fn a_composite_takes_exactly_one_of_its_answers() {
+        let catalog = Catalog::builtin();
+        for (answer, why) in [
+            ("[so_1_1_primary]", "'so_1_1_primary' is not one of in_place"),
+            ("[in_place, not_in_place]", "answers with 2 choices"),
+            ("[]", "answers with 0 choices"),
+            ("[\"in_place\\u202e\"]", "\\u{202e}"),
+        ] {
+            let text =
+                format!("attestations:\n  - control: SO4\n    answer: {answer}\n    by: Ana\n    date: 2026-11-20\n");
+            let inputs = Inputs { attestations: Attestations::parse("a.yaml", &text).unwrap(), ..Default::default() };
+            let l = invalid(inputs.check(&catalog).unwrap_err());
+            assert_eq!((l.line, l.column), (2, 14), "{answer}: {l}");
+            assert!(l.message.contains("made of other controls") && l.message.contains(why), "{answer}: {l}");
+            assert!(!l.message.contains('\u{202e}'), "{l}");
         }
     }
 

@@ -1111,7 +1111,7 @@ mod tests {
     /// (https://docs.aws.amazon.com/securityhub/latest/userguide/controls-change-log.html),
     /// and each one's own entry in the controls reference, which then reads
     /// "This control is retired". The one list of them.
-    const RETIRED_BY_AWS: &[&str] = &["IAM.20", "CloudFront.2", "EC2.29", "RDS.18"];
+    const RETIRED_BY_AWS: &[&str] = &["IAM.20", "CloudFront.2", "EC2.29", "RDS.18", "S3.4"];
 
     /// Every control mapped to Security Hub links its definition in AWS's
     /// controls reference, and none AWS has retired claims to be current.
@@ -1149,5 +1149,46 @@ mod tests {
             }
         }
         assert!(mapped > 50, "only {mapped} Security Hub mappings");
+    }
+
+    /// An auditor checks a verdict against AWS's own words, so every Security
+    /// Hub control quotes its definition (`AWS: "…"`), links the control's
+    /// entry in the controls reference from the description itself, and
+    /// states AWS's parameters (`AWS parameters: …`, "none" when it has
+    /// none); a Trusted Advisor check quotes and links Trusted Advisor's
+    /// check. A paraphrase written from memory fails here.
+    #[test]
+    fn aws_controls_quote_and_link_their_definition_and_state_its_parameters() {
+        let c = Catalog::builtin();
+        let mut quoted = 0;
+        for control in &c.controls {
+            let d = &control.description;
+            for id in control.frameworks.get("security_hub").into_iter().flatten() {
+                quoted += 1;
+                let (service, number) = id.split_once('.').expect("a Security Hub id is Service.N");
+                let anchor = format!(
+                    "https://docs.aws.amazon.com/securityhub/latest/userguide/{}-controls.html#{}-{}",
+                    service.to_lowercase(),
+                    service.to_lowercase(),
+                    number
+                );
+                assert!(d.contains("AWS: \""), "{} does not quote AWS's definition (AWS: \"…\")", control.id);
+                assert!(d.contains(&anchor), "{}'s description does not link {anchor}", control.id);
+                assert!(d.contains("AWS parameters:"), "{} does not state AWS's parameters", control.id);
+            }
+            let is_check = matches!(control.body, ControlBody::Check(_));
+            if is_check
+                && control.frameworks.contains_key("trusted_advisor")
+                && !control.frameworks.contains_key("security_hub")
+            {
+                assert!(d.contains("Trusted Advisor: \""), "{} does not quote Trusted Advisor's check", control.id);
+                assert!(
+                    d.contains("https://docs.aws.amazon.com/awssupport/latest/user/security-checks.html#"),
+                    "{} does not link its Trusted Advisor check",
+                    control.id
+                );
+            }
+        }
+        assert!(quoted > 50, "only {quoted} Security Hub controls quoted");
     }
 }

@@ -385,9 +385,8 @@ mod tests {
         assert_eq!(iam6.failing.iter().map(|f| f.account.as_str()).collect::<Vec<_>>(), [A]);
     }
 
-    #[test]
-    fn any_and_when_none_are_judged_per_account() {
-        let controls = r#"
+    /// A control `mode: any` over trails: one logging trail anywhere passes.
+    const ANY_TRAIL: &str = r#"
   - id: CloudTrail.3
     title: a trail
     severity: high
@@ -398,8 +397,16 @@ mod tests {
         - that: r.is_logging == true
           otherwise: not logging
 "#;
+
+    /// `controls` over two accounts of which only A has a (logging) trail.
+    fn a_trail_in_a_only(controls: &str) -> Results {
         let trail = resource("cloudtrail.trail", A, "us-east-1", "trail/t", json!({"name": "t", "is_logging": true}));
-        let results = evaluate(&two_accounts(vec![trail], vec![]), &catalog(controls));
+        evaluate(&two_accounts(vec![trail], vec![]), &catalog(controls))
+    }
+
+    #[test]
+    fn any_and_when_none_are_judged_per_account() {
+        let results = a_trail_in_a_only(ANY_TRAIL);
         let r = control(&results, "CloudTrail.3");
         // Before, A's trail passed the control for B, which has none.
         assert_eq!(r.status.as_str(), "fail", "{}", r.reason);
@@ -687,25 +694,14 @@ mod tests {
 
     #[test]
     fn composites_are_judged_per_account_too() {
-        let controls = r#"
+        let composite = r#"
   - id: C
     title: composite
     severity: high
     sections:
       - title: trail
-        controls: [CloudTrail.3]
-  - id: CloudTrail.3
-    title: a trail
-    severity: high
-    check:
-      resource: cloudtrail.trail
-      mode: any
-      assert:
-        - that: r.is_logging == true
-          otherwise: not logging
-"#;
-        let trail = resource("cloudtrail.trail", A, "us-east-1", "trail/t", json!({"name": "t", "is_logging": true}));
-        let results = evaluate(&two_accounts(vec![trail], vec![]), &catalog(controls));
+        controls: [CloudTrail.3]"#;
+        let results = a_trail_in_a_only(&format!("{composite}{ANY_TRAIL}"));
         assert_eq!(control(&results, "C").status.as_str(), "fail");
         assert_eq!(per_account(&results, "C"), [(A.into(), "pass".into()), (B.into(), "fail".into())]);
     }

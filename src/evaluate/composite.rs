@@ -2,9 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::base;
 use super::catalog::{Control, Section, Status};
 use super::results::{AccountResult, ControlResult};
+use super::{Attestation, attest, base};
 
 pub(super) fn composite(c: &Control, sections: &[Section], done: &BTreeMap<String, ControlResult>) -> ControlResult {
     let ids: Vec<String> = sections.iter().flat_map(|s| s.controls.clone()).collect();
@@ -34,6 +34,35 @@ pub(super) fn composite(c: &Control, sections: &[Section], done: &BTreeMap<Strin
         .collect();
     r.includes = ids;
     r
+}
+
+/// A person's answer to a composite, which decides it when, and only when,
+/// its parts leave it `manual` (a section with no evidence in scope, or a
+/// question unanswered): evidence in scope always outranks an attestation.
+/// Accounts that read `manual` take the answer too; the others keep their
+/// own verdicts.
+pub(super) fn attested(r: &mut ControlResult, a: Option<&Attestation>) {
+    let Some(a) = a else { return };
+    if r.status != Status::Manual {
+        r.reason = format!(
+            "{} The attestation by {} on {} is not used: it answers this control only while its evidence leaves it manual.",
+            r.reason, a.by, a.date
+        );
+        return;
+    }
+    let (status, reason) = match attest::composite_answer(a) {
+        Ok((status, label)) => {
+            (status, format!("Answered by {} on {}: {label}. Evaluated: {}", a.by, a.date, r.reason))
+        }
+        Err(why) => (Status::Error, format!("The attestation cannot answer this control: {why}.")),
+    };
+    for acc in r.accounts.iter_mut().filter(|acc| acc.status == Status::Manual) {
+        acc.status = status;
+        acc.reason = reason.clone();
+    }
+    r.status = status;
+    r.reason = reason;
+    r.attestation = Some(a.clone());
 }
 
 /// A composite's status and reason from its parts' statuses. A section

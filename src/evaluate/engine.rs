@@ -1175,6 +1175,58 @@ mod tests {
         assert!(run("covers_port({'protocol': 'tcp'})").0.is_err());
     }
 
+    /// IAM's grammar lets `Statement`, `Action`, `Resource` and each
+    /// principal be one value or a list; a check must see the same
+    /// statements either way. A field of a type IAM never writes reads as
+    /// empty, never as `*`.
+    #[test]
+    fn statements_read_each_shape_iam_allows() {
+        use serde_json::json;
+        // Back to JSON to compare: a CEL map keeps no order, so principals
+        // under several keys come out in any order; they are sorted here.
+        let parse = |doc: serde_json::Value| {
+            let mut out = statements(to_cel(&doc)).unwrap().json().unwrap();
+            for s in out.as_array_mut().unwrap() {
+                s["principals"].as_array_mut().unwrap().sort_by_key(|p| p.to_string());
+            }
+            out
+        };
+        type J = serde_json::Value;
+        let stmt = |effect: &str, actions: J, not_actions: J, resources: J, principals: J, condition: J| {
+            json!({"effect": effect, "actions": actions, "not_actions": not_actions, "resources": resources,
+                "principals": principals, "condition": condition})
+        };
+        let lone = json!({"Statement": {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*",
+            "Principal": "*"}});
+        let want = stmt("Deny", json!(["s3:*"]), json!([]), json!(["arn:aws:s3:::b/*"]), json!(["*"]), json!({}));
+        assert_eq!(parse(lone), json!([want]));
+
+        let condition = json!({"Bool": {"aws:SecureTransport": "false"}});
+        let listed = json!({"Statement": [
+            {"Effect": "Allow", "NotAction": ["iam:*", "kms:*"], "Resource": ["a", "b"],
+             "Principal": {"AWS": ["arn:aws:iam::1:root", "2"], "Service": "ec2.amazonaws.com"},
+             "Condition": condition},
+            {"Effect": "Allow", "Action": ["s3:GetObject"]},
+        ]});
+        let first = stmt(
+            "Allow",
+            json!([]),
+            json!(["iam:*", "kms:*"]),
+            json!(["a", "b"]),
+            json!(["2", "arn:aws:iam::1:root", "ec2.amazonaws.com"]),
+            condition,
+        );
+        let second = stmt("Allow", json!(["s3:GetObject"]), json!([]), json!([]), json!([]), json!({}));
+        assert_eq!(parse(listed), json!([first, second]));
+
+        for none in [json!({}), json!({"Statement": "s3:*"}), json!({"Statement": null}), json!("text")] {
+            assert_eq!(parse(none.clone()), json!([]), "{none}");
+        }
+        let odd = json!({"Statement": [{"Effect": true, "Action": 7, "Resource": {"r": 1}, "Principal": ["*"]}]});
+        let want = stmt("", json!([]), json!([]), json!([]), json!([]), json!({}));
+        assert_eq!(parse(odd), json!([want]));
+    }
+
     #[test]
     fn bucket_policy_functions_judge_documents_and_refuse_anything_else() {
         let public =

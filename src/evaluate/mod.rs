@@ -80,7 +80,8 @@ pub fn evaluate_with(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs) ->
     // A composite may include composites written after it.
     for c in catalog.composites_in_order() {
         if let ControlBody::Composite(sections) = &c.body {
-            let result = composite::composite(c, sections, &done);
+            let mut result = composite::composite(c, sections, &done);
+            composite::attested(&mut result, inputs.attestations.get(&c.id));
             done.insert(c.id.clone(), result);
         }
     }

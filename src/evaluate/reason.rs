@@ -72,9 +72,11 @@ pub(super) fn by_account(accounts: &[AccountResult], status: Status) -> String {
         those.iter().take(3).map(|a| format!("Account {}: {}", a.account, a.reason.trim_end())).collect();
     let more = match those.len().saturating_sub(3) {
         0 => String::new(),
+        1 => " And 1 more account.".into(),
         n => format!(" And {n} more accounts."),
     };
-    format!("{} in {} of {} accounts. {}{more}", verb(status), those.len(), accounts.len(), why.join(" "))
+    let head = format!("{} in {} of {} accounts.", verb(status), those.len(), accounts.len());
+    [head, why.join(" ")].join(if why.is_empty() { "" } else { " " }) + &more
 }
 
 #[cfg(test)]
@@ -97,19 +99,27 @@ mod tests {
         assert_eq!(plural(2, "key"), "2 keys");
         assert_eq!(plural(2, "policy"), "2 policies");
         assert_eq!(plural(0, "trail"), "0 trails");
+        assert_eq!(plural(3, "entity"), "3 entities");
+        assert_eq!(plural(3, "survey"), "3 surveys");
+        assert_eq!(plural(1, "policy"), "1 policy");
+        assert_eq!(plural(0, "DB instance"), "0 DB instances");
+    }
+
+    fn error(operation: &str, region: &str, code: &str) -> CollectionError {
+        CollectionError {
+            account: "111".into(),
+            region: region.into(),
+            operation: operation.into(),
+            code: code.into(),
+            message: "not shown".into(),
+            resource_types: vec![],
+            collected_at: chrono::DateTime::UNIX_EPOCH,
+        }
     }
 
     #[test]
     fn errors_are_deduplicated_and_capped_at_three() {
-        let e = |op: &str| CollectionError {
-            account: "111".into(),
-            region: "us-east-1".into(),
-            operation: op.into(),
-            code: "AccessDenied".into(),
-            message: String::new(),
-            resource_types: vec![],
-            collected_at: chrono::DateTime::UNIX_EPOCH,
-        };
+        let e = |op: &str| error(op, "us-east-1", "AccessDenied");
         let errors = [e("kms:ListKeys"), e("kms:ListKeys"), e("a:B"), e("c:D"), e("e:F")];
         assert_eq!(
             describe_errors(&errors),
@@ -124,5 +134,72 @@ mod tests {
         assert_eq!(listed(&fs[..1], false), "a (bad)");
         assert_eq!(listed(&fs, false), "a (bad), b (bad), c (bad), and 2 more");
         assert_eq!(listed(&fs[..1], true), "a in 1/r (bad)");
+    }
+
+    /// "and N more" only past three; a finding's several problems are
+    /// joined by `; ` inside its parentheses.
+    #[test]
+    fn exactly_three_findings_need_no_and_more() {
+        let mut fs: Vec<Finding> = ["a", "b", "c"].iter().map(|n| finding(n)).collect();
+        fs[1].problems.push("worse".into());
+        assert_eq!(listed(&fs, false), "a (bad), b (bad; worse), c (bad)");
+        assert_eq!(listed(&[], false), "");
+    }
+
+    /// Only neighbouring repeats are dropped (errors arrive grouped by
+    /// call); three distinct ones are listed whole.
+    #[test]
+    fn describe_errors_lists_up_to_three_without_and_more() {
+        let errors = [
+            error("s3:GetBucketAcl", "us-east-1", "AccessDenied"),
+            error("s3:GetBucketAcl", "eu-west-1", "Throttling"),
+        ];
+        assert_eq!(
+            describe_errors(&errors),
+            "s3:GetBucketAcl in 111/us-east-1 returned AccessDenied; s3:GetBucketAcl in 111/eu-west-1 returned Throttling"
+        );
+        assert_eq!(describe_errors(&[]), "");
+    }
+
+    #[test]
+    fn unevaluated_resources_name_their_expression_and_why() {
+        let u = |name: &str| Unevaluated {
+            name: name.into(),
+            place: "1/us-east-1".into(),
+            expression: "r.size > 1".into(),
+            why: "no such key: size".into(),
+        };
+        assert_eq!(listed_unevaluated(&[u("a")]), "a in 1/us-east-1 (`r.size > 1`: no such key: size)");
+        let four = [u("a"), u("b"), u("c"), u("d")];
+        assert!(listed_unevaluated(&four).ends_with("c in 1/us-east-1 (`r.size > 1`: no such key: size), and 1 more"));
+    }
+
+    #[test]
+    fn by_account_counts_the_accounts_with_the_status_and_names_three() {
+        let account = |id: &str, status: Status| AccountResult {
+            account: id.into(),
+            status,
+            reason: format!("why {id}. "),
+            evaluated: 1,
+            failing: 0,
+        };
+        let accounts = [
+            account("1", Status::Fail),
+            account("2", Status::Pass),
+            account("3", Status::Fail),
+            account("4", Status::Fail),
+            account("5", Status::Fail),
+            account("6", Status::Fail),
+        ];
+        assert_eq!(
+            by_account(&accounts, Status::Fail),
+            "Fails in 5 of 6 accounts. Account 1: why 1. Account 3: why 3. Account 4: why 4. And 2 more accounts."
+        );
+        assert_eq!(by_account(&accounts[..2], Status::Pass), "Passes in 1 of 2 accounts. Account 2: why 2.");
+        assert_eq!(by_account(&accounts[..2], Status::Error), "Could not be evaluated in 0 of 2 accounts.");
+        assert_eq!(
+            by_account(&accounts[..5], Status::Fail),
+            "Fails in 4 of 5 accounts. Account 1: why 1. Account 3: why 3. Account 4: why 4. And 1 more account."
+        );
     }
 }

@@ -36,6 +36,8 @@ pub struct Cover {
     pub snapshot_sha256: String,
     pub tool: String,
     pub accounts: Vec<AccountView>,
+    /// Accounts read, and how many of them failed, for a pack of several.
+    pub accounts_line: String,
     pub regions: Vec<String>,
     /// Enabled regions a `--regions` subset left out, or that the enabled
     /// regions are unknown; empty when every enabled region was read.
@@ -49,6 +51,12 @@ pub struct AccountView {
     pub id: String,
     pub alias: String,
     pub collector_arn: String,
+    /// The regions read in this account (a merged pack's accounts may
+    /// differ), or "-" when none was.
+    pub regions: String,
+    /// "failed: …", why collection failed for the whole account (it could
+    /// not be entered, or every call it made failed); "" when it was read.
+    pub failed: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -58,14 +66,37 @@ pub struct SummaryView {
     /// Manual controls still waiting for an answer.
     pub open: Vec<String>,
     pub rows: Vec<SummaryRow>,
-    /// The accounts of a pack of more than one, as the matrix's columns;
-    /// empty for one account, which has no matrix.
+    /// Each account's count of controls by status, for a pack of more than
+    /// one account (empty for one, whose counts are the summary's).
+    pub by_account: Vec<AccountCounts>,
+    /// The accounts as the control × account grid's columns; empty for one
+    /// account, and past [`GRID_ACCOUNTS`], where the grid would not fit a
+    /// page.
     pub accounts: Vec<String>,
     /// Each control evaluated per account, with its status in each.
     pub matrix: Vec<MatrixRow>,
+    /// Where the per-account statuses are when the grid is left out.
+    pub matrix_note: String,
     /// What each mark in the matrix means.
     pub legend: String,
 }
+
+/// One account's row of the account × status counts table.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountCounts {
+    pub id: String,
+    pub pass: usize,
+    pub fail: usize,
+    pub error: usize,
+    pub manual: usize,
+    pub not_applicable: usize,
+    pub excepted: usize,
+    pub total: usize,
+}
+
+/// The most accounts the control × account grid has columns for: past it
+/// the grid leaves an A4 page, so only the counts per account are shown.
+pub const GRID_ACCOUNTS: usize = 6;
 
 /// One control's row of the account × control matrix.
 #[derive(Debug, Clone, Serialize)]
@@ -99,6 +130,8 @@ pub struct ControlView {
     pub description: String,
     pub frameworks: Vec<String>,
     pub failing: Vec<FindingView>,
+    /// The failing resources by account, for a pack of more than one.
+    pub failing_by_account: Vec<AccountFindings>,
     pub evidence_errors: Vec<CollectionError>,
     pub tables: Vec<Table>,
     pub sections: Vec<SectionView>,
@@ -127,10 +160,17 @@ pub struct AttestationView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct AccountFindings {
+    pub account: String,
+    pub findings: Vec<FindingView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct FindingView {
     pub name: String,
     pub id: String,
     pub location: String,
+    pub region: String,
     pub problems: String,
 }
 
@@ -162,9 +202,15 @@ pub fn anchor(heading: &str) -> String {
 fn framework_name(key: &str) -> String {
     match key {
         "security_hub" => "AWS Security Hub".into(),
+        "trusted_advisor" => "AWS Trusted Advisor".into(),
         "cis_aws_foundations_1_2" => "CIS AWS Foundations 1.2".into(),
+        "cis_aws_foundations_1_4" => "CIS AWS Foundations 1.4".into(),
         "nist_800_53_r5" => "NIST SP 800-53 Rev. 5".into(),
+        "pci_dss_3_2_1" => "PCI DSS 3.2.1".into(),
+        // Keys of evidence-pack's own, not a published framework's.
         "partner_review" => "Partner review".into(),
+        "foundational_controls" => "Foundational controls".into(),
+        "retired_by_aws" => "Retired by AWS".into(),
         other => other.replace('_', " "),
     }
 }
@@ -261,9 +307,11 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
                     name: f.name.clone(),
                     id: f.id.clone(),
                     location: format!("{}/{}", f.account, f.region),
+                    region: f.region.clone(),
                     problems: f.problems.join("; "),
                 })
                 .collect(),
+            failing_by_account: if snapshot.accounts.len() > 1 { by_account(r) } else { vec![] },
             evidence_errors: r.evidence_errors.clone(),
             tables,
             sections,
@@ -313,6 +361,7 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
             exceptions: r.exceptions.clone(),
         });
     }
+    let failures = account_failures(snapshot);
     let s = &results.summary;
     let counts = BTreeMap::from([
         ("pass".to_string(), s.pass),
@@ -337,8 +386,11 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
                     id: a.account_id.clone(),
                     alias: a.alias.clone().unwrap_or_else(|| "-".into()),
                     collector_arn: a.collector_arn.clone(),
+                    regions: if a.regions.is_empty() { "-".into() } else { a.regions.join(", ") },
+                    failed: failures.get(a.account_id.as_str()).cloned().unwrap_or_default(),
                 })
                 .collect(),
+            accounts_line: accounts_line(snapshot, &failures),
             regions: snapshot.regions().into_iter().map(String::from).collect(),
             regions_note: regions_note(snapshot),
             collected_from: time(snapshot.collected_at.started),
@@ -349,8 +401,10 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
             total: results.controls.len(),
             open: s.open_attestations.clone(),
             rows: results.controls.iter().map(summary_row).collect(),
-            accounts: matrix_accounts(results),
-            matrix: matrix(results),
+            by_account: if snapshot.accounts.len() > 1 { account_counts(snapshot, results) } else { vec![] },
+            accounts: grid_accounts(results),
+            matrix: if grid_accounts(results).is_empty() { vec![] } else { matrix(results) },
+            matrix_note: matrix_note(results),
             legend: status::all()
                 .map(|l| format!("{} {}", l.mark, l.label.to_lowercase()))
                 .collect::<Vec<_>>()
@@ -364,6 +418,152 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
         },
         errors: snapshot.errors.clone(),
     }
+}
+
+/// For each account, "failed: …" when collection failed for the whole of
+/// it, else "": an account-level error (it could not be entered, or its
+/// identity not read), or an account from which nothing came back but
+/// errors. One pass over the errors and resources, as a pack may hold a
+/// thousand accounts.
+fn account_failures(snapshot: &Snapshot) -> BTreeMap<&str, String> {
+    let mut errors: BTreeMap<&str, Vec<&CollectionError>> = BTreeMap::new();
+    for e in &snapshot.errors {
+        errors.entry(e.account.as_str()).or_default().push(e);
+    }
+    let with_resources: BTreeSet<&str> = snapshot.resources.iter().map(|r| r.account.as_str()).collect();
+    let whole = |e: &CollectionError| {
+        matches!(e.operation.as_str(), "sts:AssumeRole" | "sts:GetCallerIdentity")
+            || crate::snapshot::kinds::ALL.iter().all(|k| e.resource_types.iter().any(|t| t == k))
+    };
+    snapshot
+        .accounts
+        .iter()
+        .map(|a| {
+            let id = a.account_id.as_str();
+            let mine = errors.get(id).map(Vec::as_slice).unwrap_or_default();
+            let why = if let Some(e) = mine.iter().find(|e| whole(e)) {
+                format!("failed: {} returned {}", e.operation, e.code)
+            } else if !mine.is_empty() && !with_resources.contains(id) {
+                let codes: BTreeSet<&str> = mine.iter().map(|e| e.code.as_str()).collect();
+                format!(
+                    "failed: every call ({} {}: {})",
+                    mine.len(),
+                    if mine.len() == 1 { "error" } else { "errors" },
+                    codes.into_iter().collect::<Vec<_>>().join(", ")
+                )
+            } else {
+                String::new()
+            };
+            (id, why)
+        })
+        .collect()
+}
+
+/// "3 accounts: 2 read, 1 whose collection failed (444455556666)." for a
+/// pack of several accounts; "" for one, whose cover names it.
+fn accounts_line(snapshot: &Snapshot, failures: &BTreeMap<&str, String>) -> String {
+    let n = snapshot.accounts.len();
+    if n < 2 {
+        return String::new();
+    }
+    let failed: Vec<&str> = snapshot
+        .accounts
+        .iter()
+        .map(|a| a.account_id.as_str())
+        .filter(|id| failures.get(id).is_some_and(|f| !f.is_empty()))
+        .collect();
+    if failed.is_empty() {
+        format!("{n} accounts, all read.")
+    } else {
+        format!(
+            "{n} accounts: {} read, {} whose collection failed ({}).",
+            n - failed.len(),
+            failed.len(),
+            failed.join(", ")
+        )
+    }
+}
+
+/// Each account's controls by status. A control judged per account counts
+/// its verdict there; a manual control, answered once for the pack, counts
+/// its one status in every account, so each row adds up to every control.
+fn account_counts(snapshot: &Snapshot, results: &Results) -> Vec<AccountCounts> {
+    let mut rows: BTreeMap<&str, AccountCounts> = BTreeMap::new();
+    let row = |id: &str| AccountCounts {
+        id: id.to_string(),
+        pass: 0,
+        fail: 0,
+        error: 0,
+        manual: 0,
+        not_applicable: 0,
+        excepted: 0,
+        total: 0,
+    };
+    for a in &snapshot.accounts {
+        rows.insert(a.account_id.as_str(), row(&a.account_id));
+    }
+    for c in &results.controls {
+        for a in &c.accounts {
+            rows.entry(a.account.as_str()).or_insert_with(|| row(&a.account));
+        }
+    }
+    let add = |row: &mut AccountCounts, status: Status| {
+        *match status {
+            Status::Pass => &mut row.pass,
+            Status::Fail => &mut row.fail,
+            Status::Error => &mut row.error,
+            Status::Manual => &mut row.manual,
+            Status::NotApplicable => &mut row.not_applicable,
+            Status::Excepted => &mut row.excepted,
+        } += 1;
+        row.total += 1;
+    };
+    for c in &results.controls {
+        if c.accounts.is_empty() {
+            rows.values_mut().for_each(|r| add(r, c.status));
+        } else {
+            for a in &c.accounts {
+                if let Some(r) = rows.get_mut(a.account.as_str()) {
+                    add(r, a.status);
+                }
+            }
+        }
+    }
+    rows.into_values().collect()
+}
+
+/// The grid's columns: the accounts, when there are several and few
+/// enough to fit a page.
+fn grid_accounts(results: &Results) -> Vec<String> {
+    let accounts = matrix_accounts(results);
+    if accounts.len() > GRID_ACCOUNTS { vec![] } else { accounts }
+}
+
+/// Where to find each control's status in each account when the grid is
+/// left out.
+fn matrix_note(results: &Results) -> String {
+    let n = matrix_accounts(results).len();
+    if n <= GRID_ACCOUNTS {
+        return String::new();
+    }
+    format!(
+        "A control × account grid of {n} accounts would not fit a page, so it is left out: each control's status in each account is in results.json (controls[].accounts), and each control below lists its failing resources by account."
+    )
+}
+
+/// A control's failing resources, grouped by account in account order.
+fn by_account(r: &ControlResult) -> Vec<AccountFindings> {
+    let mut groups: BTreeMap<&str, Vec<FindingView>> = BTreeMap::new();
+    for f in &r.failing {
+        groups.entry(f.account.as_str()).or_default().push(FindingView {
+            name: f.name.clone(),
+            id: f.id.clone(),
+            location: format!("{}/{}", f.account, f.region),
+            region: f.region.clone(),
+            problems: f.problems.join("; "),
+        });
+    }
+    groups.into_iter().map(|(account, findings)| AccountFindings { account: account.to_string(), findings }).collect()
 }
 
 /// The accounts any control was evaluated in one by one (none for a pack
@@ -548,4 +748,21 @@ pub fn html(markdown: &str, title: &str) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
         stylesheet()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key without a name printed as itself with spaces: "retired by
+    /// aws", "pci dss 3 2 1".
+    #[test]
+    fn every_framework_key_of_the_catalog_has_a_display_name() {
+        let catalog = Catalog::builtin();
+        let keys: BTreeSet<&str> =
+            catalog.controls.iter().flat_map(|c| c.frameworks.keys().map(String::as_str)).collect();
+        let unnamed: Vec<&str> = keys.into_iter().filter(|k| framework_name(k) == k.replace('_', " ")).collect();
+        assert!(unnamed.is_empty(), "framework keys with no display name in framework_name: {unnamed:?}");
+        assert_eq!(framework_name("retired_by_aws"), "Retired by AWS");
+    }
 }

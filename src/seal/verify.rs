@@ -489,6 +489,7 @@ fn resealed_matches<R: Read + Seek>(zip: &mut R, list: &[Entry]) -> Result<(), V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seal::{PackFile, Signer, assemble};
 
     #[test]
     fn manifest_lines_are_strict() {
@@ -506,6 +507,65 @@ mod tests {
         ] {
             assert!(parse_manifest(&bad).is_err(), "{bad:?}");
         }
+    }
+
+    /// A zip laid out as `seal` lays one out, holding `SHA256SUMS`, its
+    /// signature and `files` as given: no manifest or signature that
+    /// agrees with them, since the limits apply before either is checked.
+    fn zip_of(sums: Vec<u8>, sig: Vec<u8>, files: &[&str]) -> Vec<u8> {
+        let mut all = vec![PackFile::new(MANIFEST, sums), PackFile::new(SIGNATURE, sig)];
+        all.extend(files.iter().map(|n| PackFile::new(*n, "x")));
+        assemble(all, zip::DateTime::default()).unwrap()
+    }
+
+    fn check(zip: &[u8]) -> Result<Verified, VerifyError> {
+        let signer = Signer::generate();
+        let key = PublicKey::from_openssh(&signer.public_openssh("t")).unwrap();
+        verify(std::io::Cursor::new(zip), &key, Limits::default(), false)
+    }
+
+    /// `SHA256SUMS` is read whole into memory before anything is checked,
+    /// so its size is capped: 4 MiB is read (and then fails on the junk
+    /// signature), one byte more is refused unread.
+    #[test]
+    fn the_manifest_is_read_up_to_4_mib_and_no_further() {
+        let sig = b"not a signature".to_vec();
+        assert!(matches!(
+            check(&zip_of(vec![b'a'; 4 << 20], sig.clone(), &[])),
+            Err(VerifyError::BadSignatureFormat(_))
+        ));
+        assert_eq!(
+            check(&zip_of(vec![b'a'; (4 << 20) + 1], sig, &[])),
+            Err(VerifyError::TooLarge { name: MANIFEST.into(), size: (4 << 20) + 1, limit: 4 << 20 })
+        );
+    }
+
+    #[test]
+    fn the_signature_is_read_up_to_64_kib_and_no_further() {
+        let sums = b"sums".to_vec();
+        assert!(matches!(
+            check(&zip_of(sums.clone(), vec![b'a'; 64 << 10], &[])),
+            Err(VerifyError::BadSignatureFormat(_))
+        ));
+        assert_eq!(
+            check(&zip_of(sums, vec![b'a'; (64 << 10) + 1], &[])),
+            Err(VerifyError::TooLarge { name: SIGNATURE.into(), size: (64 << 10) + 1, limit: 64 << 10 })
+        );
+    }
+
+    /// 255 bytes is the longest name every extractor and file system
+    /// takes: such an entry gets past the structure checks, a longer one
+    /// is refused by name.
+    #[test]
+    fn entry_names_may_be_255_bytes_long_and_no_longer() {
+        let longest = "a".repeat(255);
+        let err = check(&zip_of(b"sums".to_vec(), b"sig".to_vec(), &[&longest]));
+        assert!(matches!(err, Err(VerifyError::BadSignatureFormat(_))), "{err:?}");
+        let long = "a".repeat(256);
+        assert_eq!(
+            check(&zip_of(b"sums".to_vec(), b"sig".to_vec(), &[&long])),
+            Err(VerifyError::BadEntry { name: long, why: "the name is longer than 255 bytes".into() })
+        );
     }
 }
 

@@ -9,36 +9,15 @@
 
 use std::path::Path;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::SdkConfig;
 use aws_sdk_iam::config::Credentials;
 
-use crate::harness::{Moto, REGION, entry, keypair, run, settle_bucket, statuses};
+use crate::harness::{
+    Moto, REGION, block_public_access, entry, keypair, record_management_events, run, settle_bucket, statuses,
+};
 
 const A: &str = "123456789012";
 const B: &str = "222222222222";
-
-/// Credentials in account B, from a role assumed from account A.
-async fn assume_b(moto: &Moto) -> Credentials {
-    let sts = aws_sdk_sts::Client::new(&moto.config().await);
-    let out = sts
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{B}:role/x"))
-        .role_session_name("evidence-pack-test")
-        .send()
-        .await
-        .unwrap();
-    let c = out.credentials().unwrap();
-    Credentials::new(c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string()), None, "assumed")
-}
-
-async fn config(moto: &Moto, credentials: Credentials) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(&moto.url)
-        .credentials_provider(credentials)
-        .load()
-        .await
-}
 
 /// Account A complies: a logging multi-Region trail recording every
 /// management event, and account-level S3 Block Public Access.
@@ -56,33 +35,9 @@ async fn seed_a(moto: &Moto, cfg: &SdkConfig) {
         .send()
         .await
         .unwrap();
-    ct.put_event_selectors()
-        .trail_name("org")
-        .event_selectors(
-            aws_sdk_cloudtrail::types::EventSelector::builder()
-                .read_write_type(aws_sdk_cloudtrail::types::ReadWriteType::All)
-                .include_management_events(true)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    record_management_events(&ct, "org").await;
     ct.start_logging().name("org").send().await.unwrap();
-    let control = cfg.to_builder().endpoint_url(moto.s3control_url()).build();
-    aws_sdk_s3control::Client::new(&control)
-        .put_public_access_block()
-        .account_id(A)
-        .public_access_block_configuration(
-            aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
-                .block_public_acls(true)
-                .ignore_public_acls(true)
-                .block_public_policy(true)
-                .restrict_public_buckets(true)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    block_public_access(moto, cfg, A).await;
 }
 
 /// Account B does not: a world-readable bucket, no Block Public Access
@@ -122,9 +77,9 @@ fn by_account(c: &serde_json::Value) -> Vec<(String, String)> {
 async fn one_compliant_account_does_not_cover_for_another() {
     let dir = tempfile::tempdir().unwrap();
     let moto = Moto::start();
-    let b = assume_b(&moto).await;
+    let b = moto.assume(&format!("arn:aws:iam::{B}:role/x")).await;
     seed_a(&moto, &moto.config().await).await;
-    seed_b(&config(&moto, b.clone()).await).await;
+    seed_b(&moto.config_with(b.clone()).await).await;
 
     let (a_json, b_json) = (dir.path().join("a.json"), dir.path().join("b.json"));
     let snapshot_a = collect(&moto, &a_json, None);
@@ -159,9 +114,26 @@ async fn one_compliant_account_does_not_cover_for_another() {
     assert_eq!(failing[0]["region"], REGION);
     assert!(s3["reason"].as_str().unwrap().contains(&format!("b-public in {B}/{REGION}")), "{s3:#}");
 
-    // The summary shows each account's verdict on each control.
+    // The summary counts each account's statuses first, then shows each
+    // account's verdict on each control.
     let report = String::from_utf8(entry(&zip, "report.md")).unwrap();
-    let matrix = report.split("### By account").nth(1).expect("no account matrix in report.md");
+    let counts = report.split("### By account").nth(1).expect("no counts by account in report.md");
+    let row = |id: &str| -> Vec<usize> {
+        let line = counts.lines().find(|l| l.starts_with(&format!("| {id} |"))).unwrap_or_else(|| panic!("{counts}"));
+        line.split('|').skip(2).filter_map(|c| c.trim().parse().ok()).collect()
+    };
+    let (a, b) = (row(A), row(B));
+    // Pass, fail, …, total: B fails more than A, and both count every control.
+    assert!(b[1] > a[1], "{counts}");
+    assert_eq!(a[6], results["controls"].as_array().unwrap().len(), "{counts}");
+    assert_eq!(a[6], b[6], "{counts}");
+    let matrix = report.split("### Control by account").nth(1).expect("no account matrix in report.md");
     assert!(matrix.contains(&format!("| Control | {A} | {B} |")), "{matrix}");
     assert!(matrix.contains("| [CloudTrail.3](#cloudtrail3) | ✅ | ❌ |"), "{matrix}");
+    // Failing resources are grouped by account.
+    let s3 = report.split("\n## S3.2\n").nth(1).unwrap().split("\n## ").next().unwrap();
+    assert!(s3.contains(&format!("**Account {B}** (1)")) && s3.contains("| b-public | us-east-1 |"), "{s3}");
+    // The cover lists both accounts as read, with their regions.
+    assert!(report.contains("| Accounts | 2 accounts, all read."), "{report}");
+    assert!(report.contains(&format!("| {B} | - | {REGION} | read |")), "{report}");
 }

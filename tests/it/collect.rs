@@ -7,7 +7,7 @@ use std::process::Command;
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range};
 
-use crate::harness::{self, Moto, REGION, entry, keypair, run, statuses};
+use crate::harness::{self, Moto, REGION, entry, keypair, nacl_entry, network_acl, run, statuses};
 
 /// A self-signed certificate valid for `days` days, made with openssl.
 fn certificate(dir: &Path, domain: &str, days: u32) -> (Vec<u8>, Vec<u8>) {
@@ -80,18 +80,7 @@ async fn trail(cfg: &SdkConfig, name: &str, multi_region: bool, validation: bool
         req = req.kms_key_id(k);
     }
     req.send().await.unwrap();
-    // A real trail starts with this selector; moto starts with none.
-    ct.put_event_selectors()
-        .trail_name(name)
-        .event_selectors(
-            aws_sdk_cloudtrail::types::EventSelector::builder()
-                .read_write_type(aws_sdk_cloudtrail::types::ReadWriteType::All)
-                .include_management_events(true)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    harness::record_management_events(&ct, name).await;
     if logging {
         ct.start_logging().name(name).send().await.unwrap();
     }
@@ -106,6 +95,33 @@ async fn open_port(ec2: &aws_sdk_ec2::Client, group: &str, port: i32, v6: bool) 
         perm.ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
     };
     ec2.authorize_security_group_ingress().group_id(id).ip_permissions(perm.build()).send().await.unwrap();
+}
+
+/// The seed document's symmetric key, with its alias.
+async fn ad_key(kms: &aws_sdk_kms::Client) -> aws_sdk_kms::types::KeyMetadata {
+    let key = kms
+        .create_key()
+        .description("AD key")
+        .key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    kms.create_alias().alias_name("alias/seguropatria-ad-kms").target_key_id(&key.key_id).send().await.unwrap();
+    key
+}
+
+/// A certificate for patria.plus that expires in `days`, imported into ACM.
+async fn import_certificate(cfg: &SdkConfig, dir: &Path, days: u32) {
+    let (cert, pk) = certificate(dir, "patria.plus", days);
+    aws_sdk_acm::Client::new(cfg)
+        .import_certificate()
+        .certificate(aws_sdk_acm::primitives::Blob::new(cert))
+        .private_key(aws_sdk_acm::primitives::Blob::new(pk))
+        .send()
+        .await
+        .unwrap();
 }
 
 /// The seed document's account, as it stood: every listed control fails
@@ -127,37 +143,21 @@ async fn seed_misconfigured(cfg: &SdkConfig, dir: &Path) {
     // No password policy (IAM.7).
 
     // A customer managed key without rotation (KMS.4).
-    let kms = aws_sdk_kms::Client::new(cfg);
-    let key = kms
-        .create_key()
-        .description("AD key")
-        .key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id;
-    kms.create_alias().alias_name("alias/seguropatria-ad-kms").target_key_id(&key).send().await.unwrap();
+    ad_key(&aws_sdk_kms::Client::new(cfg)).await;
 
     // A certificate that expires in 10 days (ACM.1).
-    let (cert, pk) = certificate(dir, "patria.plus", 10);
-    aws_sdk_acm::Client::new(cfg)
-        .import_certificate()
-        .certificate(aws_sdk_acm::primitives::Blob::new(cert))
-        .private_key(aws_sdk_acm::primitives::Blob::new(pk))
-        .send()
-        .await
-        .unwrap();
+    import_certificate(cfg, dir, 10).await;
 
     // A single-region trail that is not logging, unvalidated and unencrypted
     // (CloudTrail.1, .2, .4).
     trail(cfg, "management-events", false, false, None, false).await;
 
     // SSH and RDP open to the world (EC2.13, EC2.14, EC2.18, EC2.19); the
-    // default group keeps moto's default rules (EC2.2), the default network
-    // ACL allows everything (EC2.21).
+    // default group keeps moto's default rules (EC2.2); a network ACL allows
+    // everything (EC2.21: Security Hub leaves default ACLs out).
     let ec2 = aws_sdk_ec2::Client::new(cfg);
+    let acl = network_acl(&ec2).await;
+    nacl_entry(&ec2, &acl, 100, "-1", true, None).await;
     open_port(&ec2, "ssh-open", 22, false).await;
     open_port(&ec2, "rdp-open", 3389, true).await;
     // A snapshot anyone can restore (EC2.1).
@@ -196,29 +196,10 @@ async fn seed_misconfigured(cfg: &SdkConfig, dir: &Path) {
         .await
         .unwrap();
     aws_sdk_ecr::Client::new(cfg).create_repository().repository_name("patria/api").send().await.unwrap();
-    aws_sdk_wafv2::Client::new(cfg)
-        .create_web_acl()
-        .name("empty-acl")
-        .scope(aws_sdk_wafv2::types::Scope::Regional)
-        .default_action(
-            aws_sdk_wafv2::types::DefaultAction::builder()
-                .allow(aws_sdk_wafv2::types::AllowAction::builder().build())
-                .build(),
-        )
-        .visibility_config(
-            aws_sdk_wafv2::types::VisibilityConfig::builder()
-                .sampled_requests_enabled(false)
-                .cloud_watch_metrics_enabled(false)
-                .metric_name("empty-acl")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    harness::empty_web_acl(cfg, "empty-acl", aws_sdk_wafv2::types::Scope::Regional).await;
     // A task definition with credentials in its environment (ECS.8), and a
     // public SSM document (SSM.4).
-    task_definition(cfg, true).await;
+    harness::task_family(cfg, "patria-api", &[true]).await;
     let ssm = aws_sdk_ssm::Client::new(cfg);
     ssm_document(&ssm).await;
     ssm.modify_document_permission()
@@ -345,28 +326,6 @@ async fn harden_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
     harness::settle_bucket(s3, bucket).await;
 }
 
-async fn task_definition(cfg: &SdkConfig, with_keys: bool) {
-    use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair};
-    let mut env = vec![KeyValuePair::builder().name("LOG_LEVEL").value("info").build()];
-    if with_keys {
-        env.push(KeyValuePair::builder().name("AWS_SECRET_ACCESS_KEY").value("not-a-real-key").build());
-    }
-    aws_sdk_ecs::Client::new(cfg)
-        .register_task_definition()
-        .family("patria-api")
-        .container_definitions(
-            ContainerDefinition::builder()
-                .name("api")
-                .image("patria/api:1")
-                .memory(512)
-                .set_environment(Some(env))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
-
 async fn ssm_document(ssm: &aws_sdk_ssm::Client) {
     ssm.create_document()
         .name("patch-now")
@@ -454,16 +413,7 @@ async fn seed_well_configured(cfg: &SdkConfig, dir: &Path) {
         .unwrap();
 
     let kms = aws_sdk_kms::Client::new(cfg);
-    let key = kms
-        .create_key()
-        .description("AD key")
-        .key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
-    kms.create_alias().alias_name("alias/seguropatria-ad-kms").target_key_id(&key.key_id).send().await.unwrap();
+    let key = ad_key(&kms).await;
     kms.enable_key_rotation().key_id(&key.key_id).send().await.unwrap();
     // An asymmetric key cannot rotate and is out of KMS.4's scope.
     kms.create_key()
@@ -473,14 +423,7 @@ async fn seed_well_configured(cfg: &SdkConfig, dir: &Path) {
         .await
         .unwrap();
 
-    let (cert, pk) = certificate(dir, "patria.plus", 365);
-    aws_sdk_acm::Client::new(cfg)
-        .import_certificate()
-        .certificate(aws_sdk_acm::primitives::Blob::new(cert))
-        .private_key(aws_sdk_acm::primitives::Blob::new(pk))
-        .send()
-        .await
-        .unwrap();
+    import_certificate(cfg, dir, 365).await;
 
     trail(cfg, "management-events", true, true, key.arn.as_deref(), true).await;
     harden_bucket(&aws_sdk_s3::Client::new(cfg), "aws-cloudtrail-logs-management-events").await;
@@ -501,23 +444,9 @@ async fn seed_well_configured(cfg: &SdkConfig, dir: &Path) {
         .await
         .unwrap();
     aws_sdk_organizations::Client::new(cfg).create_organization().send().await.unwrap();
-    // The default network ACL admits only HTTPS from anywhere (EC2.21).
-    let acls = ec2.describe_network_acls().send().await.unwrap();
-    for acl in acls.network_acls().iter().filter(|a| a.is_default() == Some(true)) {
-        for e in acl.entries().iter().filter(|e| e.egress() == Some(false) && e.rule_number() == Some(100)) {
-            ec2.replace_network_acl_entry()
-                .network_acl_id(acl.network_acl_id().unwrap())
-                .rule_number(100)
-                .egress(false)
-                .protocol("6")
-                .port_range(aws_sdk_ec2::types::PortRange::builder().from(443).to(443).build())
-                .cidr_block(e.cidr_block().unwrap_or("0.0.0.0/0"))
-                .rule_action(aws_sdk_ec2::types::RuleAction::Allow)
-                .send()
-                .await
-                .unwrap();
-        }
-    }
+    // A network ACL that admits only HTTPS from anywhere (EC2.21).
+    let acl = network_acl(&ec2).await;
+    nacl_entry(&ec2, &acl, 100, "6", true, Some(443)).await;
 
     // A MySQL instance with IAM authentication and a private snapshot; a
     // repository that scans on push.
@@ -533,7 +462,7 @@ async fn seed_well_configured(cfg: &SdkConfig, dir: &Path) {
         .await
         .unwrap();
 
-    task_definition(cfg, false).await;
+    harness::task_family(cfg, "patria-api", &[false]).await;
     ssm_document(&aws_sdk_ssm::Client::new(cfg)).await;
     // (No billing alarm: the SDK speaks CloudWatch's CBOR protocol, which
     // moto does not; EP.Billing.2 is evaluated over a snapshot.)
@@ -692,21 +621,7 @@ async fn well_configured_account_passes_each_control() {
     let dir = tempfile::tempdir().unwrap();
     let moto = Moto::start_with(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
     seed_well_configured(&moto.config().await, dir.path()).await;
-    let cfg = moto.config().await.to_builder().endpoint_url(moto.s3control_url()).build();
-    aws_sdk_s3control::Client::new(&cfg)
-        .put_public_access_block()
-        .account_id("123456789012")
-        .public_access_block_configuration(
-            aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
-                .block_public_acls(true)
-                .ignore_public_acls(true)
-                .block_public_policy(true)
-                .restrict_public_buckets(true)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    harness::block_public_access(&moto, &moto.config().await, "123456789012").await;
     let (_, results) = run_pack(&moto, dir.path());
     let s = statuses(&results);
     for id in ["S3.2", "S3.3", "S3.4", "S3.5", "S3.6", "S3.8", "S3.9", "S3.11", "S3.12", "S3.13", "S3.15"] {
@@ -780,24 +695,7 @@ async fn well_configured_account_passes_each_control() {
 #[tokio::test(flavor = "multi_thread")]
 async fn denied_calls_become_error_and_the_pack_still_seals() {
     let dir = tempfile::tempdir().unwrap();
-    let mut moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
-    let cfg = moto.config().await;
-    let iam = aws_sdk_iam::Client::new(&cfg);
-    iam.create_user().user_name("collector").send().await.unwrap();
-    let key = iam.create_access_key().user_name("collector").send().await.unwrap().access_key.unwrap();
-    iam.put_user_policy()
-        .user_name("collector")
-        .policy_name("audit")
-        .policy_document(
-            r#"{"Version":"2012-10-17","Statement":[
-                {"Effect":"Allow","Action":"*","Resource":"*"},
-                {"Effect":"Deny","Action":["kms:ListKeys","iam:GetAccountPasswordPolicy"],"Resource":"*"}]}"#,
-        )
-        .send()
-        .await
-        .unwrap();
-    moto.access_key = key.access_key_id;
-    moto.secret_key = key.secret_access_key;
+    let moto = Moto::start_denying(r#"["kms:ListKeys","iam:GetAccountPasswordPolicy"]"#).await;
 
     let (out, results) = run_pack(&moto, dir.path());
     // A bare account fails controls besides the denied ones, and a failure

@@ -69,18 +69,49 @@ impl Moto {
         Moto { child, url, access_key: "testing".into(), secret_key: "testing".into() }
     }
 
+    /// moto enforcing IAM policies after its first three requests
+    /// (`INITIAL_NO_AUTH_ACTION_COUNT`), which create a `collector` user
+    /// allowed everything but `deny` (a policy's `Action` value, as JSON);
+    /// the binary then runs as that user.
+    pub async fn start_denying(deny: &str) -> Moto {
+        let mut moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
+        let iam = aws_sdk_iam::Client::new(&moto.config().await);
+        iam.create_user().user_name("collector").send().await.unwrap();
+        let key = iam.create_access_key().user_name("collector").send().await.unwrap().access_key.unwrap();
+        let policy = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"*","Resource":"*"}},{{"Effect":"Deny","Action":{deny},"Resource":"*"}}]}}"#
+        );
+        iam.put_user_policy().user_name("collector").policy_name("audit").policy_document(policy).send().await.unwrap();
+        moto.access_key = key.access_key_id;
+        moto.secret_key = key.secret_access_key;
+        moto
+    }
+
     /// SDK config for seeding, as any program with credentials would have.
     pub async fn config(&self) -> SdkConfig {
         self.config_as(&self.access_key, &self.secret_key).await
     }
 
     pub async fn config_as(&self, key: &str, secret: &str) -> SdkConfig {
+        self.config_with(Credentials::new(key, secret, None, None, "test")).await
+    }
+
+    pub async fn config_with(&self, credentials: Credentials) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .endpoint_url(&self.url)
-            .credentials_provider(Credentials::new(key, secret, None, None, "test"))
+            .credentials_provider(credentials)
             .load()
             .await
+    }
+
+    /// Credentials for `role_arn`, assumed with the default account's: moto
+    /// binds them to the role's account, so they read and seed that account.
+    pub async fn assume(&self, role_arn: &str) -> Credentials {
+        let sts = aws_sdk_sts::Client::new(&self.config().await);
+        let out = sts.assume_role().role_arn(role_arn).role_session_name("evidence-pack-test").send().await.unwrap();
+        let c = out.credentials().unwrap();
+        Credentials::new(c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string()), None, "assumed")
     }
 
     /// S3 Control's endpoint rules put `<account>.` in front of the
@@ -188,4 +219,138 @@ pub async fn settle_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
         .send()
         .await
         .unwrap();
+}
+
+/// Turn on all four settings of the account-level S3 Block Public Access
+/// for `account`, through S3 Control as `cfg`'s credentials.
+pub async fn block_public_access(moto: &Moto, cfg: &SdkConfig, account: &str) {
+    use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
+    let control = cfg.to_builder().endpoint_url(moto.s3control_url()).build();
+    aws_sdk_s3control::Client::new(&control)
+        .put_public_access_block()
+        .account_id(account)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A web ACL with no rules that allows by default: what WAF.10 fails.
+pub async fn empty_web_acl(cfg: &SdkConfig, name: &str, scope: aws_sdk_wafv2::types::Scope) {
+    use aws_sdk_wafv2::types::{AllowAction, DefaultAction, VisibilityConfig};
+    aws_sdk_wafv2::Client::new(cfg)
+        .create_web_acl()
+        .name(name)
+        .scope(scope)
+        .default_action(DefaultAction::builder().allow(AllowAction::builder().build()).build())
+        .visibility_config(
+            VisibilityConfig::builder()
+                .sampled_requests_enabled(false)
+                .cloud_watch_metrics_enabled(false)
+                .metric_name(name)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// One resource of a stated snapshot (for what moto cannot produce; each
+/// test says why), read by `operation` at `at`; its account and region
+/// are those of its ARN.
+pub fn stated(kind: &str, arn: &str, operation: &str, at: &str, data: serde_json::Value) -> serde_json::Value {
+    let part = |i: usize| arn.split(':').nth(i).unwrap_or_default();
+    serde_json::json!({
+        "type": kind,
+        "id": arn,
+        "account": part(4),
+        "region": part(3),
+        "source": {"operation": operation, "collected_at": at},
+        "data": data,
+    })
+}
+
+/// Register one revision of task definition `family` per entry of
+/// `revisions`, in order; `true` puts AWS credentials in its environment
+/// (what ECS.8 fails), next to a harmless variable.
+pub async fn task_family(cfg: &SdkConfig, family: &str, revisions: &[bool]) {
+    use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair};
+    for keys in revisions {
+        let mut env = vec![KeyValuePair::builder().name("LOG_LEVEL").value("info").build()];
+        if *keys {
+            env.push(KeyValuePair::builder().name("AWS_SECRET_ACCESS_KEY").value("not-a-real-key").build());
+        }
+        aws_sdk_ecs::Client::new(cfg)
+            .register_task_definition()
+            .family(family)
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("api")
+                    .image("api:1")
+                    .memory(512)
+                    .set_environment(Some(env))
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// A real trail starts with a selector recording every management event;
+/// moto starts with none.
+pub async fn record_management_events(ct: &aws_sdk_cloudtrail::Client, trail: &str) {
+    use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
+    ct.put_event_selectors()
+        .trail_name(trail)
+        .event_selectors(
+            EventSelector::builder().read_write_type(ReadWriteType::All).include_management_events(true).build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The default VPC of the config's region.
+pub async fn default_vpc(ec2: &aws_sdk_ec2::Client) -> String {
+    use aws_sdk_ec2::types::Filter;
+    let vpcs = ec2.describe_vpcs().filters(Filter::builder().name("is-default").values("true").build()).send().await;
+    vpcs.unwrap().vpcs.unwrap()[0].vpc_id.clone().unwrap()
+}
+
+/// An inbound network ACL entry from anywhere: `protocol`, `port` if any.
+pub async fn nacl_entry(
+    ec2: &aws_sdk_ec2::Client,
+    acl: &str,
+    number: i32,
+    protocol: &str,
+    allow: bool,
+    port: Option<i32>,
+) {
+    use aws_sdk_ec2::types::{PortRange, RuleAction};
+    ec2.create_network_acl_entry()
+        .network_acl_id(acl)
+        .rule_number(number)
+        .protocol(protocol)
+        .rule_action(if allow { RuleAction::Allow } else { RuleAction::Deny })
+        .egress(false)
+        .cidr_block("0.0.0.0/0")
+        .set_port_range(port.map(|p| PortRange::builder().from(p).to(p).build()))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A new network ACL in the default VPC; returns its id.
+pub async fn network_acl(ec2: &aws_sdk_ec2::Client) -> String {
+    let vpc = default_vpc(ec2).await;
+    ec2.create_network_acl().vpc_id(vpc).send().await.unwrap().network_acl.unwrap().network_acl_id.unwrap()
 }

@@ -108,6 +108,100 @@ fn snapshots_of_two_accounts_merge() {
     assert!(md.contains("| Account | Region | Aliases"), "tables gain an Account column");
 }
 
+/// The example account copied as `n` accounts (ids 100000000000 + i), and
+/// one more that could not be entered, as `collect --org` records it.
+fn estate(n: usize) -> Snapshot {
+    let text = example().to_json();
+    let mut parts: Vec<Snapshot> = (0..n)
+        .map(|i| {
+            Snapshot::from_json("a", &text.replace("992382705250", &format!("{}", 100_000_000_000u64 + i as u64)))
+                .unwrap()
+        })
+        .collect();
+    let mut denied = example();
+    let id = "999999999999";
+    denied.accounts.truncate(1);
+    denied.accounts[0].account_id = id.into();
+    denied.accounts[0].alias = None;
+    denied.accounts[0].regions.clear();
+    denied.accounts[0].regions_enabled = None;
+    denied.resources.clear();
+    denied.errors.truncate(1);
+    let e = &mut denied.errors[0];
+    (e.account, e.region, e.operation, e.code) =
+        (id.into(), "global".into(), "sts:AssumeRole".into(), "AccessDenied".into());
+    e.resource_types = evidence_pack::snapshot::kinds::ALL.iter().map(|k| k.to_string()).collect();
+    parts.push(denied);
+    Snapshot::merge(parts).unwrap()
+}
+
+/// Before, the summary's matrix had a column per account: past about five
+/// accounts it left the PDF page, and a thousand made it unreadable. Now
+/// counts per account always come first, one row each; the control ×
+/// account grid only while it fits.
+#[test]
+fn many_accounts_get_counts_per_account_and_no_grid() {
+    let catalog = Catalog::builtin();
+    let snapshot = estate(render::GRID_ACCOUNTS + 1);
+    let results = evaluate::evaluate(&snapshot, &catalog);
+    let report = render::build(&snapshot, "x", &catalog, &results);
+    let md = render::markdown(&report).unwrap();
+    assert!(!md.contains("Source: ,"), "an empty table has no empty source line");
+    let by_account = md.split("### By account").nth(1).expect("no counts by account");
+    let counts = by_account
+        .split("\n\n")
+        .find(|b| b.starts_with("| Account | Pass | Fail | Error | Manual | Not applicable | Excepted | Total |"))
+        .expect("no counts table");
+    assert_eq!(counts.lines().count(), 2 + render::GRID_ACCOUNTS + 2, "a row per account: {counts}");
+    let total = results.controls.len();
+    for a in &report.summary.by_account {
+        assert_eq!(
+            a.pass + a.fail + a.error + a.manual + a.not_applicable + a.excepted,
+            a.total,
+            "{}: the counts add up",
+            a.id
+        );
+        assert_eq!(a.total, total, "{}: every control counts once per account", a.id);
+    }
+    // The account that could not be entered is in error for every check.
+    let denied = report.summary.by_account.iter().find(|a| a.id == "999999999999").unwrap();
+    assert_eq!((denied.pass, denied.fail), (0, 0), "{denied:?}");
+    assert!(report.summary.accounts.is_empty() && report.summary.matrix.is_empty(), "no grid past GRID_ACCOUNTS");
+    assert!(!md.contains("### Control by account"));
+    assert!(md.contains("is in results.json (controls\\[\\].accounts)"), "says where the statuses are");
+
+    // The cover: accounts read, the one that failed, regions per account.
+    let cover = md.split("## Summary").next().unwrap();
+    let n = render::GRID_ACCOUNTS + 2;
+    let line = format!("| Accounts | {n} accounts: {} read, 1 whose collection failed (999999999999).", n - 1);
+    assert!(cover.contains(&line), "{cover}");
+    assert!(cover.contains("| 999999999999 | - | - | failed: sts:AssumeRole returned AccessDenied |"), "{cover}");
+    assert!(cover.contains("| 100000000000 | seguros-patria-prod | us-east-1, us-east-2 | read |"), "{cover}");
+
+    // Failing resources are grouped by account, one table each.
+    let kms = report.controls.iter().find(|c| c.id == "KMS.4").unwrap();
+    assert_eq!(kms.failing_by_account.len(), render::GRID_ACCOUNTS + 1, "{:?}", kms.failing_by_account);
+    let section = md.split("\n## KMS.4").nth(1).unwrap().split("\n## ").next().unwrap();
+    assert!(
+        section.contains("**Account 100000000000** (1)") && section.contains("| Resource | Region | What is wrong |")
+    );
+}
+
+#[test]
+fn a_few_accounts_keep_the_control_by_account_grid() {
+    let catalog = Catalog::builtin();
+    let snapshot = estate(render::GRID_ACCOUNTS - 1);
+    let results = evaluate::evaluate(&snapshot, &catalog);
+    let report = render::build(&snapshot, "x", &catalog, &results);
+    assert_eq!(report.summary.accounts.len(), render::GRID_ACCOUNTS);
+    assert!(report.summary.matrix_note.is_empty());
+    let md = render::markdown(&report).unwrap();
+    let grid = md.split("### Control by account").nth(1).expect("no grid");
+    assert!(grid.contains("| Control | 100000000000 |"), "{grid}");
+    // Counts come first.
+    assert!(md.find("### By account").unwrap() < md.find("### Control by account").unwrap());
+}
+
 /// The example account with one more resource, as if every call had
 /// answered (the example, collected from moto, has a few that did not).
 fn with_resource(kind: &str, data: serde_json::Value) -> Snapshot {

@@ -13,7 +13,7 @@ use aws_sdk_ecr::types::{
     ScanningRepositoryFilterType,
 };
 
-use crate::harness::{Moto, entry, keypair, run};
+use crate::harness::{Moto, entry, keypair, run, stated};
 
 /// The built-in catalog's ECR.1, on its own, so that `run` reads only ECR.
 fn ecr1_catalog() -> String {
@@ -140,19 +140,9 @@ fn an_unreadable_registry_configuration_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let account = "111122223333";
     let repo = |name: &str, scan_on_push: bool| {
-        serde_json::json!({
-            "type": "ecr.repository",
-            "id": format!("arn:aws:ecr:us-east-1:{account}:repository/{name}"),
-            "account": account,
-            "region": "us-east-1",
-            "source": {"operation": "ecr:DescribeRepositories", "collected_at": "2026-11-20T10:00:00Z"},
-            "data": {
-                "name": name,
-                "arn": format!("arn:aws:ecr:us-east-1:{account}:repository/{name}"),
-                "scan_on_push": scan_on_push,
-                "registry_scan": null
-            }
-        })
+        let arn = format!("arn:aws:ecr:us-east-1:{account}:repository/{name}");
+        let data = serde_json::json!({"name": name, "arn": arn, "scan_on_push": scan_on_push, "registry_scan": null});
+        stated("ecr.repository", &arn, "ecr:DescribeRepositories", "2026-11-20T10:00:00Z", data)
     };
     let snapshot = serde_json::json!({
         "schema_version": 1,

@@ -11,7 +11,7 @@ use std::path::Path;
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
 
-use crate::harness::{Moto, keypair, run};
+use crate::harness::{Moto, default_vpc, empty_web_acl, keypair, nacl_entry, network_acl, run, stated, task_family};
 
 /// Where the moto fixtures live: not us-east-1, so that reading the
 /// CloudFront-scoped web ACLs, which live there, shows they are read
@@ -87,9 +87,13 @@ const ROWS: &[Row] = &[
     Row { problem: Some("all traffic from 0.0.0.0/0"), ..row("EC2.19", "open", "fail", Some("all-traffic")) },
     // EC2.21, false pass: UDP 22 from anywhere.
     row("EC2.21", "open", "fail", Some("udp-ssh")),
-    // EC2.21, false fail: the default ACL's allow-all at 100 is shadowed by
-    // a deny-all at 1.
+    // EC2.21, false fail: the default ACL allows everything, but Security
+    // Hub generates no finding for a default network ACL.
+    Row { not_failing: Some("default-acl"), ..row("EC2.21", "open", "fail", Some("udp-ssh")) },
+    // EC2.21, false fail: an allow-all at 100 shadowed by a deny-all at 1.
     row("EC2.21", "closed", "pass", None),
+    // SSM.1, false pass: AWS checks stopped instances too.
+    row("SSM.1", "open", "fail", Some("stopped-vm")),
     // TA.SGPorts, Trusted Advisor's red and yellow ports.
     Row { problem: Some("red"), ..row("TA.SGPorts", "open", "fail", Some("ta-red")) },
     Row { problem: Some("yellow"), ..row("TA.SGPorts", "open", "fail", Some("ta-yellow")) },
@@ -126,51 +130,6 @@ async fn group(ec2: &aws_sdk_ec2::Client, name: &str, rules: &[(&str, Option<i32
         })
         .collect();
     ec2.authorize_security_group_ingress().group_id(id).set_ip_permissions(Some(perms)).send().await.unwrap();
-}
-
-async fn default_vpc(ec2: &aws_sdk_ec2::Client) -> String {
-    use aws_sdk_ec2::types::Filter;
-    let vpcs = ec2.describe_vpcs().filters(Filter::builder().name("is-default").values("true").build()).send().await;
-    vpcs.unwrap().vpcs.unwrap()[0].vpc_id.clone().unwrap()
-}
-
-async fn nacl_entry(ec2: &aws_sdk_ec2::Client, acl: &str, number: i32, protocol: &str, allow: bool, port: Option<i32>) {
-    use aws_sdk_ec2::types::{PortRange, RuleAction};
-    ec2.create_network_acl_entry()
-        .network_acl_id(acl)
-        .rule_number(number)
-        .protocol(protocol)
-        .rule_action(if allow { RuleAction::Allow } else { RuleAction::Deny })
-        .egress(false)
-        .cidr_block("0.0.0.0/0")
-        .set_port_range(port.map(|p| PortRange::builder().from(p).to(p).build()))
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn task_family(cfg: &SdkConfig, family: &str, revisions: &[bool]) {
-    use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair};
-    for keys in revisions {
-        let mut env = vec![KeyValuePair::builder().name("LOG_LEVEL").value("info").build()];
-        if *keys {
-            env.push(KeyValuePair::builder().name("AWS_SECRET_ACCESS_KEY").value("not-a-real-key").build());
-        }
-        aws_sdk_ecs::Client::new(cfg)
-            .register_task_definition()
-            .family(family)
-            .container_definitions(
-                ContainerDefinition::builder()
-                    .name("api")
-                    .image("api:1")
-                    .memory(512)
-                    .set_environment(Some(env))
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
 }
 
 async fn mysql(rds: &aws_sdk_rds::Client, name: &str) {
@@ -215,21 +174,32 @@ async fn cluster_snapshot(rds: &aws_sdk_rds::Client, cluster: &str, public: bool
 }
 
 /// Everything open: the rows' false passes. Returns the UDP network ACL's id.
-async fn seed_open(cfg: &SdkConfig) -> String {
+async fn seed_open(cfg: &SdkConfig) -> Vec<(&'static str, String)> {
     let ec2 = aws_sdk_ec2::Client::new(cfg);
     group(&ec2, "all-traffic", &[("-1", None, "0.0.0.0/0")]).await;
     group(&ec2, "ta-red", &[("tcp", Some(3306), "0.0.0.0/0")]).await;
     group(&ec2, "ta-yellow", &[("tcp", Some(8443), "0.0.0.0/0")]).await;
     let vpc = default_vpc(&ec2).await;
-    let acl = ec2.create_network_acl().vpc_id(vpc).send().await.unwrap().network_acl.unwrap().network_acl_id.unwrap();
+    let acl = network_acl(&ec2).await;
     nacl_entry(&ec2, &acl, 100, "17", true, Some(22)).await;
+    let default_acl = default_acl(&ec2, &vpc).await;
+    // moto does not check the image id unless MOTO_ENABLE_AMI_VALIDATION is set.
+    let vm = ec2.run_instances().image_id("ami-12345678").min_count(1).max_count(1).send().await.unwrap();
+    let vm = vm.instances()[0].instance_id().unwrap().to_string();
+    ec2.stop_instances().instance_ids(&vm).send().await.unwrap();
     let rds = aws_sdk_rds::Client::new(cfg);
     cluster_snapshot(&rds, "aurora-public", true).await;
     cluster_snapshot(&rds, "aurora-private", false).await;
     mysql(&rds, "running-db").await;
     // The latest revision carries keys; the first does not.
     task_family(cfg, "keyed-api", &[false, true]).await;
-    acl
+    vec![("udp-ssh", acl), ("default-acl", default_acl), ("stopped-vm", vm)]
+}
+
+async fn default_acl(ec2: &aws_sdk_ec2::Client, vpc: &str) -> String {
+    let acls = ec2.describe_network_acls().send().await.unwrap().network_acls.unwrap();
+    let default = acls.iter().find(|a| a.vpc_id() == Some(vpc) && a.is_default() == Some(true)).unwrap();
+    default.network_acl_id().unwrap().to_string()
 }
 
 /// Everything closed, in ways the old checks misread: the false fails.
@@ -241,10 +211,9 @@ async fn seed_closed(cfg: &SdkConfig) {
         &[("tcp", Some(443), "0.0.0.0/0"), ("tcp", Some(25), "0.0.0.0/0"), ("tcp", Some(22), "::/0")],
     )
     .await;
-    let vpc = default_vpc(&ec2).await;
-    let acls = ec2.describe_network_acls().send().await.unwrap().network_acls.unwrap();
-    let default = acls.iter().find(|a| a.vpc_id() == Some(vpc.as_str()) && a.is_default() == Some(true)).unwrap();
-    nacl_entry(&ec2, default.network_acl_id().unwrap(), 1, "-1", false, None).await;
+    let acl = network_acl(&ec2).await;
+    nacl_entry(&ec2, &acl, 100, "-1", true, None).await;
+    nacl_entry(&ec2, &acl, 1, "-1", false, None).await;
     let rds = aws_sdk_rds::Client::new(cfg);
     mysql(&rds, "stopped-db").await;
     rds.stop_db_instance().db_instance_identifier("stopped-db").send().await.unwrap();
@@ -277,28 +246,9 @@ async fn open_fixture_fails_where_aws_fails() {
     let dir = tempfile::tempdir().unwrap();
     let moto = Moto::start();
     let cfg = fixture_config(&moto).await;
-    let udp_acl = seed_open(&cfg).await;
+    let aliases = seed_open(&cfg).await;
     // A CloudFront-scoped web ACL lives in us-east-1, outside --regions.
-    aws_sdk_wafv2::Client::new(&moto.config().await)
-        .create_web_acl()
-        .name("edge")
-        .scope(aws_sdk_wafv2::types::Scope::Cloudfront)
-        .default_action(
-            aws_sdk_wafv2::types::DefaultAction::builder()
-                .allow(aws_sdk_wafv2::types::AllowAction::builder().build())
-                .build(),
-        )
-        .visibility_config(
-            aws_sdk_wafv2::types::VisibilityConfig::builder()
-                .sampled_requests_enabled(false)
-                .cloud_watch_metrics_enabled(false)
-                .metric_name("edge")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    empty_web_acl(&moto.config().await, "edge", aws_sdk_wafv2::types::Scope::Cloudfront).await;
     let snapshot = collect(&moto, dir.path(), Some(FIXTURE_REGION));
 
     let acls: Vec<&Value> =
@@ -320,7 +270,7 @@ async fn open_fixture_fails_where_aws_fails() {
     assert!(account["regions_enabled"].as_array().is_some_and(|e| e.len() > 1), "{account}");
 
     let results = evaluate(&moto, dir.path());
-    check_rows(ROWS, "open", &results, &[("udp-ssh", udp_acl)]);
+    check_rows(ROWS, "open", &results, &aliases);
     // The subset is stated in results.json: read against enabled.
     let coverage = &results["regions"][0];
     assert_eq!(coverage["read"], json!([FIXTURE_REGION]), "{coverage}");
@@ -351,23 +301,7 @@ async fn closed_fixture_passes_where_aws_passes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_regions_make_regional_controls_error() {
     let dir = tempfile::tempdir().unwrap();
-    let mut moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
-    let iam = aws_sdk_iam::Client::new(&moto.config().await);
-    iam.create_user().user_name("collector").send().await.unwrap();
-    let key = iam.create_access_key().user_name("collector").send().await.unwrap().access_key.unwrap();
-    iam.put_user_policy()
-        .user_name("collector")
-        .policy_name("audit")
-        .policy_document(
-            r#"{"Version":"2012-10-17","Statement":[
-                {"Effect":"Allow","Action":"*","Resource":"*"},
-                {"Effect":"Deny","Action":"ec2:DescribeRegions","Resource":"*"}]}"#,
-        )
-        .send()
-        .await
-        .unwrap();
-    moto.access_key = key.access_key_id;
-    moto.secret_key = key.secret_access_key;
+    let moto = Moto::start_denying(r#""ec2:DescribeRegions""#).await;
     let snapshot = collect(&moto, dir.path(), None);
     assert!(snapshot["accounts"][0].get("regions_enabled").is_none(), "{}", snapshot["accounts"][0]);
     let results = evaluate(&moto, dir.path());
@@ -394,36 +328,30 @@ async fn unknown_regions_make_regional_controls_error() {
 /// DB instance and a task definition as an earlier build wrote them, which
 /// only a stated snapshot can be.
 fn secrets_snapshot(dir: &Path) -> std::path::PathBuf {
+    const AT: &str = "2026-06-01T00:00:00Z";
     let secret = |name: &str, next: Option<&str>, last: Option<&str>, pending: Option<bool>| {
-        json!({
-            "type": "secretsmanager.secret",
-            "id": format!("arn:aws:secretsmanager:us-east-1:111122223333:secret:{name}"),
-            "account": "111122223333",
-            "region": "us-east-1",
-            "source": {"operation": "secretsmanager:ListSecrets", "collected_at": "2026-06-01T00:00:00Z"},
-            "data": {
-                "name": name,
-                "arn": format!("arn:aws:secretsmanager:us-east-1:111122223333:secret:{name}"),
-                "rotation_enabled": true,
-                "rotation_days": 30,
-                "next_rotation": next,
-                "last_rotated": last,
-                "rotation_pending": pending,
-            }
-        })
+        let arn = format!("arn:aws:secretsmanager:us-east-1:111122223333:secret:{name}");
+        let data = json!({"name": name, "arn": arn, "rotation_enabled": true, "rotation_days": 30,
+            "next_rotation": next, "last_rotated": last, "rotation_pending": pending});
+        stated("secretsmanager.secret", &arn, "secretsmanager:ListSecrets", AT, data)
     };
     // Written by an earlier build, without the fields added since: still in
     // scope, and evaluated rather than an error.
-    let mut old_db = secret("old-db", None, None, None);
-    old_db["type"] = json!("rds.instance");
-    old_db["id"] = json!("arn:aws:rds:us-east-1:111122223333:db:old-db");
-    old_db["data"] =
-        json!({"identifier": "old-db", "engine": "mysql", "cluster": null, "vpc_id": "vpc-1", "iam_auth": false});
-    let mut old_task = secret("old-task", None, None, None);
-    old_task["type"] = json!("ecs.task_definition");
-    old_task["id"] = json!("arn:aws:ecs:us-east-1:111122223333:task-definition/old-task:3");
-    old_task["data"] = json!({"arn": "arn:aws:ecs:us-east-1:111122223333:task-definition/old-task:3",
-        "containers": [{"name": "api", "environment": ["AWS_SECRET_ACCESS_KEY"]}]});
+    let old_db = stated(
+        "rds.instance",
+        "arn:aws:rds:us-east-1:111122223333:db:old-db",
+        "rds:DescribeDBInstances",
+        AT,
+        json!({"identifier": "old-db", "engine": "mysql", "cluster": null, "vpc_id": "vpc-1", "iam_auth": false}),
+    );
+    let task = "arn:aws:ecs:us-east-1:111122223333:task-definition/old-task:3";
+    let old_task = stated(
+        "ecs.task_definition",
+        task,
+        "ecs:DescribeTaskDefinition",
+        AT,
+        json!({"arn": task, "containers": [{"name": "api", "environment": ["AWS_SECRET_ACCESS_KEY"]}]}),
+    );
     let snapshot = json!({
         "schema_version": 1,
         "tool": {"name": "evidence-pack", "version": "test"},

@@ -60,6 +60,9 @@ pub struct Table {
     pub note: String,
     /// `aws` CLI commands that reproduce the rows.
     pub cli: Vec<String>,
+    /// The one line shown instead of the table when the kind has no
+    /// resources (an empty table would show an empty source); "" otherwise.
+    pub empty: String,
 }
 
 /// Tables up to this many rows appear in full under each control; longer
@@ -314,9 +317,40 @@ pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Opt
         columns,
         total_rows: rows.len(),
         note: unreadable_note(&unreadable),
+        empty: if items.is_empty() { empty_line(snapshot, kind, t.title) } else { String::new() },
         rows,
         cli: cli.into_iter().collect(),
     })
+}
+
+/// What a table of no resources says: none found, or none read where
+/// collecting them failed, so an empty table never reads as a clean one.
+fn empty_line(snapshot: &Snapshot, kind: &str, title: &str) -> String {
+    // "Security groups" reads "security groups" mid-sentence; names such
+    // as "S3 buckets" or "Secrets Manager secrets" keep their capitals.
+    let mut chars = title.chars();
+    let noun: String = match chars.next() {
+        Some(first)
+            if !chars.clone().any(char::is_uppercase) && chars.clone().next().is_some_and(char::is_lowercase) =>
+        {
+            first.to_lowercase().chain(chars).collect()
+        }
+        _ => title.to_string(),
+    };
+    let failed: BTreeSet<&str> = snapshot
+        .errors
+        .iter()
+        .filter(|e| e.resource_types.iter().any(|k| k == kind))
+        .map(|e| e.operation.as_str())
+        .collect();
+    if failed.is_empty() {
+        format!("No {noun} were found in the regions read.")
+    } else {
+        format!(
+            "No {noun} were read: {} failed (see the collection errors).",
+            failed.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    }
 }
 
 fn unreadable_note(unreadable: &[String]) -> String {
@@ -392,6 +426,29 @@ mod tests {
                 assert_eq!(row.cells.len(), table.columns.len(), "{}: {:?}", t.kind, row.cells);
             }
         }
+    }
+
+    /// An empty table used to print "*Source: , collected -.*" over no
+    /// rows; now one line says none was found, or that reading them failed.
+    #[test]
+    fn a_kind_with_no_resources_says_so_in_one_line() {
+        let mut snapshot = Snapshot::from_json("example", crate::EXAMPLE_SNAPSHOT).unwrap();
+        snapshot.resources.retain(|r| r.kind != kinds::Secret::KIND && r.kind != kinds::BillingAlarm::KIND);
+        snapshot.errors.retain(|e| !e.resource_types.iter().any(|k| k == kinds::Secret::KIND));
+        let t = table(&snapshot, kinds::Secret::KIND, &BTreeSet::new()).unwrap();
+        assert_eq!(t.empty, "No Secrets Manager secrets were found in the regions read.");
+        assert!(t.rows.is_empty() && t.operations.is_empty());
+
+        let failed = snapshot.errors.iter().find(|e| e.resource_types.iter().any(|k| k == kinds::BillingAlarm::KIND));
+        let op = failed.expect("the example's billing alarms could not be read").operation.clone();
+        let t = table(&snapshot, kinds::BillingAlarm::KIND, &BTreeSet::new()).unwrap();
+        assert_eq!(
+            t.empty,
+            format!("No CloudWatch billing alarms were read: {op} failed (see the collection errors).")
+        );
+
+        let t = table(&snapshot, kinds::KmsKey::KIND, &BTreeSet::new()).unwrap();
+        assert_eq!(t.empty, "", "a table with rows has no such line");
     }
 
     #[test]
