@@ -21,6 +21,20 @@ use snapshot::Snapshot;
 /// hand-made SEC-002 evidence document.
 pub const EXAMPLE_SNAPSHOT: &str = include_str!("../examples/snapshot.json");
 
+/// The git commit this binary was built from (see build.rs), or "unknown".
+pub const COMMIT: &str = env!("EVIDENCE_PACK_COMMIT");
+
+/// What identifies this binary in `--version`, in a snapshot's `tool` block
+/// and on the report cover: its version, commit and built-in catalog.
+pub fn tool() -> snapshot::Tool {
+    snapshot::Tool {
+        name: env!("CARGO_PKG_NAME").into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        commit: Some(COMMIT.into()),
+        catalog_sha256: Some(evaluate::catalog::builtin_sha256()),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PackError {
     #[error(transparent)]

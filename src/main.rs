@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use evidence_pack::evaluate::{Attestations, Catalog, Exceptions, Inputs, Results};
 use evidence_pack::seal::{self, Signer};
@@ -245,8 +245,16 @@ enum Command {
     },
 }
 
+/// The command line, with a `--version` that traces a pack back to its
+/// binary: version, commit and built-in catalog.
+fn command() -> clap::Command {
+    let tool = evidence_pack::tool().to_string();
+    Cli::command().version(tool.strip_prefix("evidence-pack ").unwrap_or(&tool).to_string())
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let matches = command().try_get_matches();
+    let cli = match matches.and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) => {
             // What `Cli::parse` would do, with the code taken from `Exit`:
@@ -493,6 +501,15 @@ fn exit_for(results: &Results) -> Exit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_names_the_commit_and_the_built_in_catalog() {
+        let v = command().try_get_matches_from(["evidence-pack", "--version"]).unwrap_err().to_string();
+        let sha = evaluate::catalog::builtin_sha256();
+        assert!(v.starts_with(&format!("evidence-pack {} (commit ", env!("CARGO_PKG_VERSION"))), "{v}");
+        assert!(v.contains(&format!("built-in catalog sha256 {sha})")), "{v}");
+        assert!(!evidence_pack::COMMIT.is_empty());
+    }
 
     #[test]
     fn exit_codes_are_their_position_and_usage_is_clap_s() {

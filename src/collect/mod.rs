@@ -42,9 +42,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::snapshot::{
-    Account, CollectionError, Resource, ResourceData, SCHEMA_VERSION, Snapshot, Source, Tool, Window,
-};
+use crate::snapshot::{Account, CollectionError, Resource, ResourceData, SCHEMA_VERSION, Snapshot, Source, Window};
 
 pub use http::Limits;
 pub use org::{DEFAULT_ROLE_NAME, OrgOptions, Shard, ShardError};
@@ -175,7 +173,7 @@ pub async fn collect_org(config: &SdkConfig, options: &Options, org: &OrgOptions
     let finished = Utc::now();
     let mut snapshot = Snapshot::merge(parts).unwrap_or_else(|| Snapshot {
         schema_version: SCHEMA_VERSION,
-        tool: Tool { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
+        tool: crate::tool(),
         collected_at: Window { started, finished },
         accounts: Vec::new(),
         resources: Vec::new(),
@@ -253,7 +251,7 @@ async fn collect_account(
 
     let mut snapshot = Snapshot {
         schema_version: SCHEMA_VERSION,
-        tool: Tool { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
+        tool: crate::tool(),
         collected_at: Window { started, finished: Utc::now() },
         accounts: vec![Account {
             account_id: identity.account,

@@ -10,7 +10,7 @@ use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use chrono::Utc;
 
 use super::{CollectError, error_code};
-use crate::snapshot::{Account, CollectionError, GLOBAL, SCHEMA_VERSION, Snapshot, Tool, Window};
+use crate::snapshot::{Account, CollectionError, GLOBAL, SCHEMA_VERSION, Snapshot, Window};
 
 /// What an organisation run needs in the calling account, besides what
 /// reading any account needs; the README lists the same actions.
@@ -235,7 +235,7 @@ pub(crate) async fn assume(
 pub(crate) fn unreadable(account: &str, role_arn: &str, code: String, message: String, window: Window) -> Snapshot {
     Snapshot {
         schema_version: SCHEMA_VERSION,
-        tool: Tool { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
+        tool: crate::tool(),
         collected_at: window,
         accounts: vec![Account {
             account_id: account.to_string(),

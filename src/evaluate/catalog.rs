@@ -637,6 +637,11 @@ fn unknown_fields(path: &str, text: &str) -> Vec<Located> {
 pub const BUILTIN: &str = include_str!("../../controls.yaml");
 pub const BUILTIN_NAME: &str = "controls.yaml (built in)";
 
+/// SHA-256 of the built-in catalog, as a pack records any catalog's.
+pub fn builtin_sha256() -> String {
+    hex::encode(Sha256::digest(BUILTIN.as_bytes()))
+}
+
 impl Catalog {
     pub fn read(path: &Path) -> Result<Catalog, CatalogError> {
         let shown = path.display().to_string();

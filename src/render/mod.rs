@@ -378,7 +378,7 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
             catalog_version: catalog.version,
             catalog_sha256: catalog.sha256.clone(),
             snapshot_sha256: snapshot_sha256.to_string(),
-            tool: format!("{} {}", snapshot.tool.name, snapshot.tool.version),
+            tool: snapshot.tool.to_string(),
             accounts: snapshot
                 .accounts
                 .iter()

@@ -39,6 +39,32 @@ pub struct Snapshot {
 pub struct Tool {
     pub name: String,
     pub version: String,
+    /// The git commit the collecting binary was built from (added after
+    /// schema version 1, hence optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// SHA-256 of the collecting binary's built-in `controls.yaml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_sha256: Option<String>,
+}
+
+impl std::fmt::Display for Tool {
+    /// `evidence-pack 0.1.0 (commit 1a2b3c4d5e6f, built-in catalog sha256 …)`;
+    /// snapshots from before these fields print name and version only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.name, self.version)?;
+        let mut parts = Vec::new();
+        if let Some(c) = &self.commit {
+            parts.push(format!("commit {}", c.get(..12).unwrap_or(c)));
+        }
+        if let Some(h) = &self.catalog_sha256 {
+            parts.push(format!("built-in catalog sha256 {h}"));
+        }
+        if !parts.is_empty() {
+            write!(f, " ({})", parts.join(", "))?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
