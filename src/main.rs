@@ -477,21 +477,21 @@ fn print_summary(results: &Results, output: &Path, quiet: bool) {
             "wrote {}: {} controls — {} pass, {} fail, {} error, {} manual ({} open), {} not applicable, {} excepted",
             terminal(&output.display().to_string()),
             results.controls.len(),
-            s.pass,
-            s.fail,
-            s.error,
-            s.manual,
+            s.counts.pass,
+            s.counts.fail,
+            s.counts.error,
+            s.counts.manual,
             s.open_attestations.len(),
-            s.not_applicable,
-            s.excepted
+            s.counts.not_applicable,
+            s.counts.excepted
         ),
     );
 }
 
 fn exit_for(results: &Results) -> Exit {
-    if results.summary.fail > 0 {
+    if results.summary.counts.fail > 0 {
         Exit::Failed
-    } else if results.summary.error > 0 {
+    } else if results.summary.counts.error > 0 {
         Exit::Missing
     } else {
         Exit::Ok

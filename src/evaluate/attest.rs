@@ -739,8 +739,8 @@ mod tests {
         assert!(so1.attestation.is_none());
         assert!(so1.reason.contains("is not used"), "{}", so1.reason);
         // The summary counts the answered composite.
-        assert_eq!(after.summary.manual + 1, before.summary.manual);
-        assert_eq!(after.summary.pass, before.summary.pass + 1);
+        assert_eq!(after.summary.counts.manual + 1, before.summary.counts.manual);
+        assert_eq!(after.summary.counts.pass, before.summary.counts.pass + 1);
 
         let not_in_place = text.replace("[in_place]", "[not_in_place]");
         let inputs =

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use crate::snapshot::Snapshot;
 pub use attest::{Attestation, Attestations, Exception, Exceptions, InputError};
 pub use catalog::{Catalog, CatalogError, Control, ControlBody, Severity, Status};
-pub use results::{AccountResult, CatalogRef, ControlResult, ExceptionNote, Finding, Results, Summary};
+pub use results::{AccountResult, CatalogRef, ControlResult, Counts, ExceptionNote, Finding, Results, Summary};
 
 /// What people add to the snapshot: answers and accepted risks.
 #[derive(Debug, Clone, Default)]
@@ -88,14 +88,7 @@ pub fn evaluate_with(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs) ->
     let controls: Vec<ControlResult> = catalog.controls.iter().filter_map(|c| done.remove(&c.id)).collect();
     let mut summary = Summary::default();
     for c in &controls {
-        *match c.status {
-            Status::Pass => &mut summary.pass,
-            Status::Fail => &mut summary.fail,
-            Status::Error => &mut summary.error,
-            Status::Manual => &mut summary.manual,
-            Status::NotApplicable => &mut summary.not_applicable,
-            Status::Excepted => &mut summary.excepted,
-        } += 1;
+        summary.counts.add(c.status);
         if c.status == Status::Manual && c.includes.is_empty() {
             summary.open_attestations.push(c.id.clone());
         }

@@ -51,14 +51,39 @@ pub struct CatalogRef {
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Summary {
+/// How many controls end in each status: the pack's summary, and each
+/// account's row in the report.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct Counts {
     pub pass: usize,
     pub fail: usize,
     pub error: usize,
     pub manual: usize,
     pub not_applicable: usize,
     pub excepted: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, status: Status) {
+        *match status {
+            Status::Pass => &mut self.pass,
+            Status::Fail => &mut self.fail,
+            Status::Error => &mut self.error,
+            Status::Manual => &mut self.manual,
+            Status::NotApplicable => &mut self.not_applicable,
+            Status::Excepted => &mut self.excepted,
+        } += 1;
+    }
+
+    pub fn total(&self) -> usize {
+        self.pass + self.fail + self.error + self.manual + self.not_applicable + self.excepted
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Summary {
+    #[serde(flatten)]
+    pub counts: Counts,
     /// Manual controls nobody has answered yet.
     pub open_attestations: Vec<String>,
 }

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::evaluate::{Catalog, ControlBody, ControlResult, ExceptionNote, Results, Status};
+use crate::evaluate::{Catalog, ControlBody, ControlResult, Counts, ExceptionNote, Results, Status};
 use crate::snapshot::{CollectionError, Snapshot};
 pub use tables::Table;
 
@@ -85,12 +85,8 @@ pub struct SummaryView {
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountCounts {
     pub id: String,
-    pub pass: usize,
-    pub fail: usize,
-    pub error: usize,
-    pub manual: usize,
-    pub not_applicable: usize,
-    pub excepted: usize,
+    #[serde(flatten)]
+    pub counts: Counts,
     pub total: usize,
 }
 
@@ -362,7 +358,7 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
         });
     }
     let failures = account_failures(snapshot);
-    let s = &results.summary;
+    let s = &results.summary.counts;
     let counts = BTreeMap::from([
         ("pass".to_string(), s.pass),
         ("fail".to_string(), s.fail),
@@ -399,7 +395,7 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
         summary: SummaryView {
             counts,
             total: results.controls.len(),
-            open: s.open_attestations.clone(),
+            open: results.summary.open_attestations.clone(),
             rows: results.controls.iter().map(summary_row).collect(),
             by_account: if snapshot.accounts.len() > 1 { account_counts(snapshot, results) } else { vec![] },
             accounts: grid_accounts(results),
@@ -489,16 +485,7 @@ fn accounts_line(snapshot: &Snapshot, failures: &BTreeMap<&str, String>) -> Stri
 /// its one status in every account, so each row adds up to every control.
 fn account_counts(snapshot: &Snapshot, results: &Results) -> Vec<AccountCounts> {
     let mut rows: BTreeMap<&str, AccountCounts> = BTreeMap::new();
-    let row = |id: &str| AccountCounts {
-        id: id.to_string(),
-        pass: 0,
-        fail: 0,
-        error: 0,
-        manual: 0,
-        not_applicable: 0,
-        excepted: 0,
-        total: 0,
-    };
+    let row = |id: &str| AccountCounts { id: id.to_string(), counts: Counts::default(), total: 0 };
     for a in &snapshot.accounts {
         rows.insert(a.account_id.as_str(), row(&a.account_id));
     }
@@ -508,14 +495,7 @@ fn account_counts(snapshot: &Snapshot, results: &Results) -> Vec<AccountCounts> 
         }
     }
     let add = |row: &mut AccountCounts, status: Status| {
-        *match status {
-            Status::Pass => &mut row.pass,
-            Status::Fail => &mut row.fail,
-            Status::Error => &mut row.error,
-            Status::Manual => &mut row.manual,
-            Status::NotApplicable => &mut row.not_applicable,
-            Status::Excepted => &mut row.excepted,
-        } += 1;
+        row.counts.add(status);
         row.total += 1;
     };
     for c in &results.controls {
