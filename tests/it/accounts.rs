@@ -13,7 +13,8 @@ use aws_config::SdkConfig;
 use aws_sdk_iam::config::Credentials;
 
 use crate::harness::{
-    Moto, REGION, block_public_access, entry, keypair, record_management_events, run, settle_bucket, statuses,
+    Moto, REGION, block_public_access, by_account, control, entry, keypair, record_management_events, run,
+    settle_bucket, statuses,
 };
 
 const A: &str = "123456789012";
@@ -58,19 +59,6 @@ fn collect(moto: &Moto, out: &Path, credentials: Option<&Credentials>) -> serde_
     }
     run(cmd.args(["collect", "--quiet", "--regions", REGION, "-o"]).arg(out));
     crate::harness::json(out)
-}
-
-fn control<'a>(results: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()
-}
-
-fn by_account(c: &serde_json::Value) -> Vec<(String, String)> {
-    c["accounts"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no per-account verdicts: {c:#}"))
-        .iter()
-        .map(|a| (a["account"].as_str().unwrap().to_string(), a["status"].as_str().unwrap().to_string()))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::harness::{BIN, run};
+use crate::harness::{BIN, control, run};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/snapshot.json");
 
@@ -92,10 +92,6 @@ fn evaluate_json(catalog: &str) -> (Option<i32>, serde_json::Value, String, std:
     let took = start.elapsed();
     let results = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
     (out.status.code(), results, String::from_utf8_lossy(&out.stderr).into_owned(), took)
-}
-
-fn control<'a>(results: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()
 }
 
 #[test]

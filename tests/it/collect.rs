@@ -7,7 +7,7 @@ use std::process::Command;
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range};
 
-use crate::harness::{self, Moto, REGION, entry, keypair, nacl_entry, network_acl, run, statuses};
+use crate::harness::{self, Moto, REGION, control, entry, keypair, nacl_entry, network_acl, run, statuses};
 
 /// A self-signed certificate valid for `days` days, made with openssl.
 fn certificate(dir: &Path, domain: &str, days: u32) -> (Vec<u8>, Vec<u8>) {
@@ -494,10 +494,6 @@ async fn seed_well_configured(cfg: &SdkConfig, dir: &Path) {
                 .unwrap();
         }
     }
-}
-
-fn control<'a>(results: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()
 }
 
 fn run_pack(moto: &Moto, dir: &Path) -> (std::process::Output, serde_json::Value) {

@@ -187,6 +187,22 @@ pub fn entry(zip: &Path, name: &str) -> Vec<u8> {
 }
 
 /// status of each control in a results.json value.
+/// A control's entry in results.json.
+pub fn control<'a>(results: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    let controls = results["controls"].as_array().expect("results.json has controls");
+    controls.iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no control {id} in results.json"))
+}
+
+/// A control's (account, status) pairs, from a pack of several accounts.
+pub fn by_account(c: &serde_json::Value) -> Vec<(String, String)> {
+    c["accounts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no per-account verdicts: {c:#}"))
+        .iter()
+        .map(|a| (a["account"].as_str().unwrap().to_string(), a["status"].as_str().unwrap().to_string()))
+        .collect()
+}
+
 pub fn statuses(results: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
     results["controls"]
         .as_array()

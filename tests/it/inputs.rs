@@ -4,16 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{BIN, entry, keypair, run, statuses};
+use crate::harness::{BIN, control, entry, keypair, run, statuses};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/snapshot.json");
 
 fn results(zip: &Path) -> serde_json::Value {
     serde_json::from_slice(&entry(zip, "results.json")).unwrap()
-}
-
-fn control<'a>(r: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    r["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()
 }
 
 #[test]

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use aws_config::SdkConfig;
 use serde_json::Value;
 
-use crate::harness::{Moto, REGION, entry, json, keypair, run, settle_bucket};
+use crate::harness::{Moto, REGION, by_account, control, entry, json, keypair, run, settle_bucket};
 
 const MANAGEMENT: &str = "123456789012";
 
@@ -88,19 +88,6 @@ async fn open_ssh(cfg: &SdkConfig) -> String {
         .await
         .unwrap();
     id
-}
-
-fn control<'a>(results: &'a Value, id: &str) -> &'a Value {
-    results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no {id}"))
-}
-
-fn by_account(c: &Value) -> Vec<(String, String)> {
-    c["accounts"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no per-account verdicts: {c:#}"))
-        .iter()
-        .map(|a| (a["account"].as_str().unwrap().to_string(), a["status"].as_str().unwrap().to_string()))
-        .collect()
 }
 
 fn results(zip: &Path) -> Value {

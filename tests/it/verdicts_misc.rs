@@ -11,7 +11,9 @@ use std::path::Path;
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
 
-use crate::harness::{Moto, default_vpc, empty_web_acl, keypair, nacl_entry, network_acl, run, stated, task_family};
+use crate::harness::{
+    Moto, control, default_vpc, empty_web_acl, keypair, nacl_entry, network_acl, run, stated, task_family,
+};
 
 /// Where the moto fixtures live: not us-east-1, so that reading the
 /// CloudFront-scoped web ACLs, which live there, shows they are read
@@ -33,10 +35,6 @@ struct Row {
 
 const fn row(control: &'static str, fixture: &'static str, status: &'static str, failing: Option<&'static str>) -> Row {
     Row { control, fixture, status, failing, not_failing: None, problem: None }
-}
-
-fn control<'a>(results: &'a Value, id: &str) -> &'a Value {
-    results["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no control {id}"))
 }
 
 /// `aliases` stand for names only known once seeded (a network ACL's id).
