@@ -162,6 +162,15 @@ pub fn confined(base: &Path, relative: &str) -> Result<PathBuf, FsError> {
 /// it keeps its permissions; a new file gets 0644, as a pack is meant to be
 /// shared.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    write_atomic_with(path, |out| out.write_all(bytes))
+}
+
+/// [`write_atomic`] for output made while it is written (a snapshot
+/// streamed from its parts), so it need not be held whole in memory first.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), FsError> {
     let shown = path.display().to_string();
     let err = |cause| FsError::Write { path: shown.clone(), cause };
     let existing = match std::fs::symlink_metadata(path) {
@@ -175,7 +184,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
         _ => Path::new("."),
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
+    {
+        let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+        write(&mut out).map_err(err)?;
+        out.flush().map_err(err)?;
+    }
     let permissions = match existing {
         Some(p) => p,
         #[cfg(unix)]

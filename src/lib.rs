@@ -5,6 +5,7 @@
 //! stage is a module, and only [`collect`] talks to AWS.
 
 pub mod collect;
+pub mod diff;
 pub mod evaluate;
 pub mod fs;
 pub mod pack;
@@ -43,6 +44,10 @@ pub enum PackError {
     Seal(#[from] SealError),
     #[error(transparent)]
     Input(#[from] evaluate::InputError),
+    #[error(transparent)]
+    Baseline(#[from] diff::DiffError),
+    #[error(transparent)]
+    Oscal(#[from] render::oscal::OscalError),
 }
 
 pub struct Pack {
@@ -55,20 +60,58 @@ pub struct Pack {
 /// Evaluate, render and seal: everything after collection. Reads no clock
 /// and no network, so the same snapshot, catalog and key give the same bytes.
 pub fn pack(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs, signer: &Signer) -> Result<Pack, PackError> {
+    pack_with(snapshot, catalog, inputs, signer, None)
+}
+
+/// [`pack`], compared with an earlier pack (`--baseline`): the report opens
+/// with what changed since it, results.json names it, and findings.csv
+/// keeps its findings' first sighting. The baseline is read already, so
+/// this still reads no clock, network or file.
+pub fn pack_with(
+    snapshot: &Snapshot,
+    catalog: &Catalog,
+    inputs: &Inputs,
+    signer: &Signer,
+    baseline: Option<&diff::PackView>,
+) -> Result<Pack, PackError> {
     // Inputs name controls and pack members: never pack ones the catalog
     // has not vouched for, whoever built them.
     inputs.check(catalog)?;
     let snapshot_json = snapshot.to_json();
-    let results = evaluate::evaluate_with(snapshot, catalog, inputs);
+    let mut results = evaluate::evaluate_with(snapshot, catalog, inputs);
+    results.baseline = baseline.map(diff::PackView::reference);
     let results_json = results.to_json();
-    let report = render::build(snapshot, &seal::sha256_hex(snapshot_json.as_bytes()), catalog, &results);
+    let first_seen = |id: &str| baseline.and_then(|b| b.first_seen(id));
+    let findings = evaluate::finding::to_csv(&evaluate::finding::rows(
+        snapshot,
+        catalog,
+        &results,
+        &inputs.exceptions,
+        &first_seen,
+    ));
+    let snapshot_sha256 = seal::sha256_hex(snapshot_json.as_bytes());
+    let mut report = render::build(snapshot, &snapshot_sha256, catalog, &results);
+    report.register = evaluate::exceptions::register(&inputs.exceptions, &results, snapshot.collected_at.finished);
+    let oscal = render::oscal::document(snapshot, &snapshot_sha256, catalog, &results, inputs)?;
+    if let Some(old) = baseline {
+        let members = std::collections::BTreeMap::from([
+            (pack::RESULTS.to_string(), results_json.clone().into_bytes()),
+            (pack::FINDINGS.to_string(), findings.clone()),
+            (pack::CONTROLS.to_string(), catalog.source.clone().into_bytes()),
+        ]);
+        let collected = snapshot.collected_at.finished.format("%Y-%m-%d %H:%M UTC").to_string();
+        let new = diff::PackView::from_members("this pack", "", "", &collected, None, &members)?;
+        report.changes = Some(diff::compare(old, &new).chapter());
+    }
     let markdown = render::markdown(&report)?;
     let mut files = vec![
         PackFile::new(pack::CONTROLS, catalog.source.clone()),
+        PackFile::new(pack::FINDINGS, findings),
         PackFile::new(pack::REPORT_HTML, render::html(&markdown, &report.title)),
         PackFile::new(pack::REPORT_MD, markdown),
-        PackFile::new(pack::RESULTS, results_json.clone()),
-        PackFile::new(pack::SNAPSHOT, snapshot_json.clone()),
+        PackFile::new(pack::RESULTS, results_json),
+        PackFile::new(pack::RESULTS_OSCAL, oscal),
+        PackFile::new(pack::SNAPSHOT, snapshot_json),
     ];
     // What people added travels with the pack, hashed like the rest.
     if !inputs.attestations.source.is_empty() {
@@ -80,10 +123,21 @@ pub fn pack(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs, signer: &Si
     if !inputs.exceptions.source.is_empty() {
         files.push(PackFile::new(pack::EXCEPTIONS, inputs.exceptions.source.clone()));
     }
+    // Every row of the evidence, a CSV per kind; the report summarises them.
+    for (name, bytes) in std::mem::take(&mut report.evidence_csv) {
+        files.push(PackFile::new(name, bytes));
+    }
     // The PDF shows the pack id, so the id covers every file but the PDF.
     let id = pack::id(&seal::manifest(&files));
     let time = snapshot.collected_at.finished;
-    let pdf = render::pdf::pdf(&report, &id, &snapshot_json, &results_json, time)?;
+    // The PDF attaches the pack's own snapshot.json and results.json, lent
+    // rather than copied: they are the largest files.
+    let mut attach: Vec<(&str, &mut Vec<u8>)> = files
+        .iter_mut()
+        .filter(|f| f.name == pack::SNAPSHOT || f.name == pack::RESULTS)
+        .map(|f| (f.name.as_str(), &mut f.bytes))
+        .collect();
+    let pdf = render::pdf::pdf(&report, &id, &mut attach, time)?;
     files.push(PackFile::new(pack::REPORT_PDF, pdf));
     let zip = seal::seal(files, signer, time)?;
     Ok(Pack { zip, results, id })

@@ -9,8 +9,9 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use evidence_pack::evaluate::{Attestations, Catalog, Exceptions, Inputs, Results};
 use evidence_pack::seal::{self, Signer};
 use evidence_pack::snapshot::Snapshot;
+use evidence_pack::snapshot::write::{SnapshotWriter, Written, write_snapshot};
 use evidence_pack::text::terminal;
-use evidence_pack::{collect, evaluate};
+use evidence_pack::{collect, diff, evaluate};
 
 /// How a command ends. The `--help` text and the README's table are made
 /// from (or checked against) this one list, so they cannot drift apart.
@@ -38,11 +39,13 @@ impl Exit {
             Exit::Ok => "success: every control passed, or was manual or not applicable",
             Exit::Tool => "evidence-pack could not do its job (bad input, unreadable key, I/O)",
             Exit::Usage => "the command line is wrong",
-            Exit::Failed => "one or more controls failed (the pack is still written)",
+            Exit::Failed => {
+                "one or more controls failed (the pack is still written); `diff --fail-on-regression`: a new failure or a newly failing control"
+            }
             Exit::Missing => {
                 "no control failed, but evidence for one or more could not be collected (status `error`; the pack is still written)"
             }
-            Exit::Unverified => "verify: the pack does not verify",
+            Exit::Unverified => "`verify`, or `diff --public-key`: a pack does not verify",
         }
     }
 }
@@ -155,6 +158,17 @@ struct PackArgs {
     controls: Option<PathBuf>,
     #[command(flatten)]
     inputs: InputArgs,
+    /// List the exceptions that expire within this many days of the
+    /// snapshot's time, on stderr and in the report's summary.
+    #[arg(long, value_name = "DAYS", default_value_t = evaluate::attest::DEFAULT_WARN_DAYS)]
+    warn_expiring: u32,
+    /// An earlier pack (last quarter's): the report opens with what changed
+    /// since it, and results.json records its id and SHA-256.
+    #[arg(long, value_name = "OLD.zip")]
+    baseline: Option<PathBuf>,
+    /// The key that signed the baseline (default: the public half of --key).
+    #[arg(long, value_name = "KEY.pub", requires = "baseline")]
+    baseline_public_key: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -228,6 +242,23 @@ enum Command {
         #[arg(long)]
         reseal: bool,
     },
+    /// What changed between two packs: per control, new failures, fixed and
+    /// still failing by finding id; exceptions, attestations, catalog,
+    /// collection errors, accounts and regions.
+    #[command(after_help = exit_codes_help())]
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// Verify both packs with the signer's OpenSSH public key first.
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+        /// Print the documented JSON structure instead of Markdown.
+        #[arg(long)]
+        json: bool,
+        /// Exit 3 when there is a new failure or a newly failing control.
+        #[arg(long)]
+        fail_on_regression: bool,
+    },
     /// Export the catalog's manual questions as a Well-Architected custom lens.
     Lens {
         #[arg(long)]
@@ -279,33 +310,54 @@ fn run(cli: Cli) -> Result<Exit> {
     let quiet = cli.quiet;
     match cli.command {
         Command::Collect { aws, output } => {
-            let snapshot = collect_snapshot(&aws, None, quiet)?;
-            evidence_pack::fs::write_atomic(&output, snapshot.to_json().as_bytes())?;
+            let written = collect_to_file(&aws, &output, quiet)?;
             note(
                 quiet,
                 &format!(
                     "wrote {} ({} resources, {} collection errors)",
                     terminal(&output.display().to_string()),
-                    snapshot.resources.len(),
-                    snapshot.errors.len()
+                    written.resources,
+                    written.errors
                 ),
             );
-            Ok(if snapshot.errors.is_empty() { Exit::Ok } else { Exit::Missing })
+            Ok(if written.errors == 0 { Exit::Ok } else { Exit::Missing })
         }
         Command::Pack { snapshots, pack, output } => {
             // Fail on a bad catalog, input or key before reading large snapshots.
             let (catalog, inputs, signer) = prepare(&pack)?;
+            let baseline = load_baseline(&pack, &signer)?;
             let snapshot = read_snapshots(&snapshots)?;
-            finish(&snapshot, &catalog, &inputs, &signer, &output, quiet)
+            finish(&snapshot, &catalog, &inputs, &signer, baseline.as_ref(), &output, quiet)
         }
         Command::Run { aws, pack, output, snapshot: snapshot_out } => {
             // Fail on a bad key, catalog or input before spending time on AWS.
             let (catalog, inputs, signer) = prepare(&pack)?;
+            let baseline = load_baseline(&pack, &signer)?;
             let snapshot = collect_snapshot(&aws, Some(catalog.kinds()), quiet)?;
             if let Some(p) = snapshot_out {
-                evidence_pack::fs::write_atomic(&p, snapshot.to_json().as_bytes())?;
+                write_snapshot(&p, &snapshot)?;
             }
-            finish(&snapshot, &catalog, &inputs, &signer, &output, quiet)
+            finish(&snapshot, &catalog, &inputs, &signer, baseline.as_ref(), &output, quiet)
+        }
+        Command::Diff { old, new, public_key, json, fail_on_regression } => {
+            let key = public_key.as_deref().map(read_public_key).transpose()?;
+            let mut packs = Vec::with_capacity(2);
+            for p in [&old, &new] {
+                match diff::open(p, key.as_ref()) {
+                    Ok(v) => packs.push(v),
+                    Err(e) if e.is_unverified() => {
+                        eprintln!("{}", terminal(&e.to_string()));
+                        return Ok(Exit::Unverified);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let d = diff::compare(&packs[0], &packs[1]);
+            print!("{}", if json { d.to_json() } else { d.markdown() });
+            if key.is_none() {
+                note(quiet, "warning: the packs were not verified; pass --public-key KEY.pub to verify them first");
+            }
+            Ok(if fail_on_regression && d.regression { Exit::Failed } else { Exit::Ok })
         }
         Command::Lens { controls, output } => {
             let catalog = load_catalog(controls.as_deref())?;
@@ -386,27 +438,60 @@ fn collect_snapshot(
     kinds: Option<std::collections::BTreeSet<String>>,
     quiet: bool,
 ) -> Result<Snapshot> {
-    let rt =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    rt.block_on(async {
-        let limits = collect::Limits {
-            max_concurrency: aws.max_concurrency as usize,
-            timeout: std::time::Duration::from_secs(aws.timeout),
-        };
-        let config = collect::load_config(aws.profile.as_deref(), limits).await;
-        let options = collect::Options { regions: aws.regions.clone(), progress: !quiet, kinds: kinds.clone() };
-        if !aws.org.org {
-            return collect::collect(&config, &options).await.context("collecting evidence");
+    runtime()?.block_on(async {
+        let config = aws_config(aws).await;
+        let options = collect::Options { regions: aws.regions.clone(), progress: !quiet, kinds };
+        match org_options(aws) {
+            None => collect::collect(&config, &options).await.context("collecting evidence"),
+            Some(org) => {
+                collect::collect_org(&config, &options, &org).await.context("collecting the organisation's evidence")
+            }
         }
-        let org = collect::OrgOptions {
-            role_name: aws.org.role_name.clone(),
-            external_id: aws.org.external_id.clone(),
-            accounts: aws.org.accounts.clone(),
-            exclude_accounts: aws.org.exclude_accounts.clone(),
-            ou: aws.org.ou.clone(),
-            shard: aws.org.shard,
-        };
-        collect::collect_org(&config, &options, &org).await.context("collecting the organisation's evidence")
+    })
+}
+
+/// `collect`: every account goes to `output` as soon as it is read, so
+/// memory does not grow with the organisation.
+fn collect_to_file(aws: &CollectArgs, output: &Path, quiet: bool) -> Result<Written> {
+    // Made first, so an output that cannot be written fails before AWS is read.
+    let mut writer = SnapshotWriter::new(output)?;
+    runtime()?.block_on(async {
+        let config = aws_config(aws).await;
+        let options = collect::Options { regions: aws.regions.clone(), progress: !quiet, kinds: None };
+        match org_options(aws) {
+            None => {
+                let snapshot = collect::collect(&config, &options).await.context("collecting evidence")?;
+                let window = snapshot.collected_at;
+                writer.add(snapshot)?;
+                Ok(writer.finish(window)?)
+            }
+            Some(org) => collect::collect_org_to(&config, &options, &org, writer)
+                .await
+                .context("collecting the organisation's evidence"),
+        }
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+async fn aws_config(aws: &CollectArgs) -> aws_config::SdkConfig {
+    let limits = collect::Limits {
+        max_concurrency: aws.max_concurrency as usize,
+        timeout: std::time::Duration::from_secs(aws.timeout),
+    };
+    collect::load_config(aws.profile.as_deref(), limits).await
+}
+
+fn org_options(aws: &CollectArgs) -> Option<collect::OrgOptions> {
+    aws.org.org.then(|| collect::OrgOptions {
+        role_name: aws.org.role_name.clone(),
+        external_id: aws.org.external_id.clone(),
+        accounts: aws.org.accounts.clone(),
+        exclude_accounts: aws.org.exclude_accounts.clone(),
+        ou: aws.org.ou.clone(),
+        shard: aws.org.shard,
     })
 }
 
@@ -442,6 +527,35 @@ fn print_warnings(inputs: &Inputs, results: &Results) {
     }
 }
 
+/// Exceptions about to lapse (`--warn-expiring`), shown even with --quiet:
+/// someone has to act before the next pack.
+fn print_expiring(inputs: &Inputs, snapshot: &Snapshot) {
+    for w in inputs.exceptions.expiring(snapshot.collected_at.finished) {
+        eprintln!("warning: {}:{}:{}: {}", terminal(&w.path), w.line, w.column, terminal(&w.message));
+        eprintln!("  hint: {}", terminal(&w.hint));
+    }
+}
+
+fn read_public_key(path: &Path) -> Result<ssh_key::PublicKey> {
+    ssh_key::PublicKey::read_openssh_file(path).with_context(|| {
+        format!("cannot read public key {} (expected an OpenSSH `.pub` line)", terminal(&path.display().to_string()))
+    })
+}
+
+/// The `--baseline` pack, verified with `--baseline-public-key` or else
+/// the public half of the signing key: a baseline is last quarter's pack
+/// from the same signer, and its findings' first sightings carry over.
+fn load_baseline(args: &PackArgs, signer: &Signer) -> Result<Option<diff::PackView>> {
+    let Some(path) = &args.baseline else { return Ok(None) };
+    let key = match &args.baseline_public_key {
+        Some(k) => read_public_key(k)?,
+        None => signer.public_key().clone(),
+    };
+    let view = diff::open(path, Some(&key))
+        .context("the baseline must be a pack signed with --key, or with the key given as --baseline-public-key")?;
+    Ok(Some(view))
+}
+
 fn load_key(path: &Path) -> Result<Signer> {
     Ok(Signer::from_file(path)?)
 }
@@ -449,7 +563,8 @@ fn load_key(path: &Path) -> Result<Signer> {
 /// Everything a pack needs besides the snapshot, checked up front.
 fn prepare(args: &PackArgs) -> Result<(Catalog, Inputs, Signer)> {
     let catalog = load_catalog(args.controls.as_deref())?;
-    let inputs = load_inputs(&args.inputs, &catalog)?;
+    let mut inputs = load_inputs(&args.inputs, &catalog)?;
+    inputs.exceptions.warn_days = args.warn_expiring;
     let signer = load_key(&args.key)?;
     Ok((catalog, inputs, signer))
 }
@@ -459,12 +574,14 @@ fn finish(
     catalog: &Catalog,
     inputs: &Inputs,
     signer: &Signer,
+    baseline: Option<&diff::PackView>,
     output: &Path,
     quiet: bool,
 ) -> Result<Exit> {
-    let packed = evidence_pack::pack(snapshot, catalog, inputs, signer).context("building the pack")?;
+    let packed = evidence_pack::pack_with(snapshot, catalog, inputs, signer, baseline).context("building the pack")?;
     evidence_pack::fs::write_atomic(output, &packed.zip)?;
     print_warnings(inputs, &packed.results);
+    print_expiring(inputs, snapshot);
     print_summary(&packed.results, output, quiet);
     Ok(exit_for(&packed.results))
 }

@@ -12,6 +12,12 @@ pub const RESULTS: &str = "results.json";
 pub const SNAPSHOT: &str = "snapshot.json";
 pub const ATTESTATIONS: &str = "attestations.yaml";
 pub const EXCEPTIONS: &str = "exceptions.yaml";
+/// One row per failing or excepted resource, for ticket systems; not in
+/// [`REQUIRED`], so packs made before it existed still verify.
+pub const FINDINGS: &str = "findings.csv";
+/// The results as an OSCAL v1.2.1 Assessment Results document, for GRC
+/// tools; not in [`REQUIRED`], so packs made before it existed still verify.
+pub const RESULTS_OSCAL: &str = "results.oscal.json";
 /// Attestation evidence files live under this folder, one folder per control.
 pub const ATTESTATION_EVIDENCE: &str = "attestations";
 /// `sha256sum` format over every other member.

@@ -1,17 +1,20 @@
 //! Account-level settings (global): the security alternate contact, and
 //! membership in an AWS Organizations organization.
 
-use super::{Ctx, Found, or_absent};
+use super::{Ctx, Found, or_absent, wanted};
 use crate::snapshot::GLOBAL;
-use crate::snapshot::kinds::{OrganizationMembership, SecurityContact};
+use crate::snapshot::kinds::{OrganizationMembership, ResourceData, SecurityContact};
 
 pub(crate) async fn collect(ctx: &Ctx) -> Found {
-    let (a, b) = futures::join!(security_contact(ctx), organization(ctx));
+    let (a, b) = futures::join!(
+        wanted(ctx, SecurityContact::KIND, security_contact(ctx)),
+        wanted(ctx, OrganizationMembership::KIND, organization(ctx))
+    );
     [a, b].into_iter().collect()
 }
 
 async fn security_contact(ctx: &Ctx) -> Found {
-    let client = aws_sdk_account::Client::new(ctx.global());
+    let client = ctx.global_client::<aws_sdk_account::Client>();
     let res = client
         .get_alternate_contact()
         .alternate_contact_type(aws_sdk_account::types::AlternateContactType::Security)
@@ -30,7 +33,7 @@ async fn security_contact(ctx: &Ctx) -> Found {
 }
 
 async fn organization(ctx: &Ctx) -> Found {
-    let client = aws_sdk_organizations::Client::new(ctx.global());
+    let client = ctx.global_client::<aws_sdk_organizations::Client>();
     let res = client.describe_organization().send().await;
     let organization =
         or_absent(res, |e| e.is_aws_organizations_not_in_use_exception()).map(|o| o.and_then(|o| o.organization));

@@ -10,7 +10,7 @@ use crate::snapshot::kinds::{AcmCertificate, DomainValidation, ResourceData};
 const PER_CERT: usize = 8;
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
-    let client = Client::new(&ctx.in_region(&region));
+    let client = ctx.client::<Client>(&region);
     // Without an explicit key type filter ListCertificates returns only
     // RSA_2048 certificates.
     let all_key_types = Filters::builder()

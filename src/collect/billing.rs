@@ -2,24 +2,28 @@
 //! Cost Anomaly Detection monitors with their subscriptions, and CloudWatch
 //! alarms on estimated charges.
 
-use super::{Ctx, Found};
+use super::{Ctx, Found, wanted};
 use crate::snapshot::GLOBAL;
 use crate::snapshot::kinds::{AnomalyMonitor, BillingAlarm, ResourceData};
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
-    let (a, b) = futures::join!(anomaly_monitors(ctx, &region), billing_alarms(ctx, &region));
+    let (a, b) = futures::join!(
+        wanted(ctx, AnomalyMonitor::KIND, anomaly_monitors(ctx, &region)),
+        wanted(ctx, BillingAlarm::KIND, billing_alarms(ctx, &region))
+    );
     [a, b].into_iter().collect()
 }
 
 async fn anomaly_monitors(ctx: &Ctx, region: &str) -> Found {
-    let client = aws_sdk_costexplorer::Client::new(&ctx.in_region(region));
-    let (monitors, subscriptions) =
-        futures::join!(client.get_anomaly_monitors().send(), client.get_anomaly_subscriptions().send());
+    let client = ctx.client::<aws_sdk_costexplorer::Client>(region);
+    let (monitors, subscriptions) = futures::join!(
+        client.get_anomaly_monitors().into_paginator().items().send().collect::<Result<Vec<_>, _>>(),
+        client.get_anomaly_subscriptions().into_paginator().items().send().collect::<Result<Vec<_>, _>>()
+    );
     let subscriptions = match subscriptions {
-        Ok(out) => out.anomaly_subscriptions().to_vec(),
+        Ok(list) => list,
         Err(e) => return Found::failed(ctx, GLOBAL, "ce:GetAnomalySubscriptions", &[AnomalyMonitor::KIND], &e),
     };
-    let monitors = monitors.map(|out| out.anomaly_monitors().to_vec());
     let op = ("ce:GetAnomalyMonitors", "ce:GetAnomalyMonitors+GetAnomalySubscriptions");
     Found::each(ctx, GLOBAL, op, monitors, |m| {
         let arn = m.monitor_arn().unwrap_or_default().to_string();
@@ -37,7 +41,7 @@ async fn anomaly_monitors(ctx: &Ctx, region: &str) -> Found {
 }
 
 async fn billing_alarms(ctx: &Ctx, region: &str) -> Found {
-    let client = aws_sdk_cloudwatch::Client::new(&ctx.in_region(region));
+    let client = ctx.client::<aws_sdk_cloudwatch::Client>(region);
     let pages = client.describe_alarms().into_paginator().send().collect::<Result<Vec<_>, _>>().await;
     let billing = pages.map(|p| {
         p.into_iter()

@@ -8,7 +8,7 @@ use crate::snapshot::GLOBAL;
 use crate::snapshot::kinds::{Distribution, S3Origin};
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
-    let client = Client::new(&ctx.in_region(&region));
+    let client = ctx.client::<Client>(&region);
     let pages = client.list_distributions().into_paginator().send().collect::<Result<Vec<_>, _>>().await;
     let distributions =
         pages.map(|p| p.into_iter().filter_map(|p| p.distribution_list).flat_map(|l| l.items.unwrap_or_default()));

@@ -15,7 +15,7 @@ use crate::snapshot::kinds::{
 };
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
-    let client = Client::new(&ctx.in_region(&region));
+    let client = ctx.client::<Client>(&region);
     // Shadow trails are how a member account sees its organization's trail
     // and how another region sees a multi-Region trail: without them a
     // Control Tower member account has no trail at all.
@@ -43,7 +43,7 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
             let arn = t.trail_arn().unwrap_or_default().to_string();
             let home = t.home_region().unwrap_or(region).to_string();
             // Status and selectors answer only in the trail's home region.
-            let client = Client::new(&ctx.in_region(&home));
+            let client = ctx.client::<Client>(&home);
             let mut trail = Trail {
                 name: t.name().unwrap_or_default().to_string(),
                 arn: arn.clone(),
@@ -64,20 +64,31 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
                 management_events: None,
                 excluded_management_event_sources: None,
             };
+            // Each only if the run reads it.
             let (status, selectors) = futures::join!(
-                client.get_trail_status().name(&arn).send(),
-                client.get_event_selectors().trail_name(&arn).send()
+                async {
+                    if ctx.wants(STATUS) { Some(client.get_trail_status().name(&arn).send().await) } else { None }
+                },
+                async {
+                    if ctx.wants(SELECTORS) {
+                        Some(client.get_event_selectors().trail_name(&arn).send().await)
+                    } else {
+                        None
+                    }
+                }
             );
             match status {
-                Ok(s) => {
+                None => {}
+                Some(Ok(s)) => {
                     trail.is_logging = s.is_logging();
                     trail.latest_delivery_time = time(s.latest_delivery_time());
                     trail.latest_delivery_error = s.latest_delivery_error().map(String::from);
                 }
-                Err(e) => found.fail(ctx, &home, "cloudtrail:GetTrailStatus", &[STATUS], &e),
+                Some(Err(e)) => found.fail(ctx, &home, "cloudtrail:GetTrailStatus", &[STATUS], &e),
             }
             match selectors {
-                Ok(s) => {
+                None => {}
+                Some(Ok(s)) => {
                     trail.event_selectors = s
                         .event_selectors()
                         .iter()
@@ -94,9 +105,15 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
                     trail.excluded_management_event_sources =
                         Some(excluded_sources(&trail.event_selectors, s.advanced_event_selectors()));
                 }
-                Err(e) => found.fail(ctx, &home, "cloudtrail:GetEventSelectors", &[SELECTORS], &e),
+                Some(Err(e)) => found.fail(ctx, &home, "cloudtrail:GetEventSelectors", &[SELECTORS], &e),
             }
-            found.add(ctx, &home, arn, "cloudtrail:DescribeTrails+GetTrailStatus+GetEventSelectors", &trail);
+            let operation = match (ctx.wants(STATUS), ctx.wants(SELECTORS)) {
+                (true, true) => "cloudtrail:DescribeTrails+GetTrailStatus+GetEventSelectors",
+                (true, false) => "cloudtrail:DescribeTrails+GetTrailStatus",
+                (false, true) => "cloudtrail:DescribeTrails+GetEventSelectors",
+                (false, false) => "cloudtrail:DescribeTrails",
+            };
+            found.add(ctx, &home, arn, operation, &trail);
             found
         }
     })

@@ -4,7 +4,7 @@
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::IpPermission;
 
-use super::{Ctx, Found};
+use super::{Ctx, Found, wanted};
 use crate::snapshot::GLOBAL;
 use crate::snapshot::kinds::{
     EbsSnapshot, Instance, NaclEntry, NetworkAcl, Region, ResourceData, SecurityGroup, SgRule,
@@ -29,7 +29,7 @@ pub(crate) const REGIONS_OPERATION: &str = "ec2:DescribeRegions";
 pub(crate) async fn regions(ctx: &Ctx) -> Regions {
     const OP: &str = REGIONS_OPERATION;
     let mut found = Found::default();
-    let client = Client::new(&ctx.in_region(&ctx.home_region()));
+    let client = ctx.client::<Client>(&ctx.home_region());
     match client.describe_regions().all_regions(true).send().await {
         Ok(out) => {
             let list: Vec<Region> = out
@@ -53,12 +53,14 @@ pub(crate) async fn regions(ctx: &Ctx) -> Regions {
 }
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
-    let client = Client::new(&ctx.in_region(&region));
+    let client = ctx.client::<Client>(&region);
+    // Each read only if the catalog reads its kind: listing a large
+    // account's snapshots costs more than everything else here.
     let (a, b, c, d) = futures::join!(
-        security_groups(ctx, &client, &region),
-        network_acls(ctx, &client, &region),
-        instances(ctx, &client, &region),
-        snapshots(ctx, &client, &region)
+        wanted(ctx, SecurityGroup::KIND, security_groups(ctx, &client, &region)),
+        wanted(ctx, NetworkAcl::KIND, network_acls(ctx, &client, &region)),
+        wanted(ctx, Instance::KIND, instances(ctx, &client, &region)),
+        wanted(ctx, EbsSnapshot::KIND, snapshots(ctx, &client, &region))
     );
     [a, b, c, d].into_iter().collect()
 }

@@ -9,7 +9,7 @@ use super::{Ctx, Found};
 use crate::snapshot::kinds::{EcrRepository, RegistryScanFilter, RegistryScanRule, RegistryScanning, ResourceData};
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
-    read(ctx, &region, &Client::new(&ctx.in_region(&region))).await
+    read(ctx, &region, &ctx.client::<Client>(&region)).await
 }
 
 async fn read(ctx: &Ctx, region: &str, client: &Client) -> Found {

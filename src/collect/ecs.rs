@@ -14,7 +14,7 @@ use super::{Ctx, Found};
 use crate::snapshot::kinds::{ContainerEnv, ResourceData, TaskDefinition};
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
-    let client = Client::new(&ctx.in_region(&region));
+    let client = ctx.client::<Client>(&region);
     let pages = client
         .list_task_definition_families()
         .status(TaskDefinitionFamilyStatus::Active)

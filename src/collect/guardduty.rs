@@ -7,9 +7,9 @@ use super::{Ctx, Found};
 use crate::snapshot::kinds::{GuardDutyRegion, ResourceData};
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
-    let client = Client::new(&ctx.in_region(&region));
-    let detectors = match client.list_detectors().send().await {
-        Ok(out) => out.detector_ids.unwrap_or_default(),
+    let client = ctx.client::<Client>(&region);
+    let detectors = match client.list_detectors().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await {
+        Ok(ids) => ids,
         Err(e) => return Found::failed(ctx, &region, "guardduty:ListDetectors", &[GuardDutyRegion::KIND], &e),
     };
     // A region has at most one detector.

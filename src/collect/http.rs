@@ -10,7 +10,8 @@
 //! response starts; a body that then stalls is the SDK's stalled-stream
 //! protection's to end.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_smithy_http_client::proxy::ProxyConfig;
@@ -113,6 +114,79 @@ impl HttpConnector for CappedConnector {
     }
 }
 
+/// HTTP requests sent per service for one account, retries included: the
+/// snapshot's record of how much a run asked of each account.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Calls(Arc<Mutex<BTreeMap<String, u64>>>);
+
+impl Calls {
+    pub(crate) fn counts(&self) -> BTreeMap<String, u64> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn add(&self, service: String) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()).entry(service).or_default() += 1;
+    }
+}
+
+/// `config` with every request it sends counted in `calls`. Counting sits
+/// in the HTTP client because that is where each attempt (a retry, a page)
+/// is a request of its own, whichever SDK client made it.
+pub(crate) fn counted(config: &aws_config::SdkConfig, calls: &Calls) -> aws_config::SdkConfig {
+    match config.http_client() {
+        Some(inner) => {
+            config.to_builder().http_client(SharedHttpClient::new(Counted { inner, calls: calls.clone() })).build()
+        }
+        None => config.clone(),
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Counted {
+    inner: SharedHttpClient,
+    calls: Calls,
+}
+
+impl HttpClient for Counted {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        SharedHttpConnector::new(CountedConnector {
+            inner: self.inner.http_connector(settings, components),
+            calls: self.calls.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct CountedConnector {
+    inner: SharedHttpConnector,
+    calls: Calls,
+}
+
+impl HttpConnector for CountedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        self.calls.add(signing_service(&request));
+        self.inner.call(request)
+    }
+}
+
+/// The service a request is signed for: the name before `aws4_request` in
+/// its SigV4 (or SigV4a) credential scope, as CloudTrail's `eventSource`
+/// and IAM's action prefixes mostly use it; "unsigned" for a request
+/// without one.
+pub(crate) fn signing_service(request: &HttpRequest) -> String {
+    let scope = request
+        .headers()
+        .get("authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split([',', ' ']).next())
+        .unwrap_or_default();
+    let parts: Vec<&str> = scope.split('/').collect();
+    match parts.iter().position(|p| *p == "aws4_request") {
+        Some(i) if i > 0 && !parts[i - 1].is_empty() => parts[i - 1].to_string(),
+        _ => "unsigned".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -176,6 +250,29 @@ mod tests {
             assert!(r.is_ok());
         }
         assert_eq!(gauge.most.load(Ordering::SeqCst), 3);
+    }
+
+    /// Before, nothing said how many calls a run made of each service.
+    #[test]
+    fn each_request_counts_under_the_service_it_is_signed_for() {
+        let signed = |auth: &str| {
+            let mut r = request();
+            r.headers_mut().insert("authorization", auth.to_string());
+            r
+        };
+        let v4 = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/eu-west-1/guardduty/aws4_request, SignedHeaders=host, Signature=00";
+        let v4a =
+            "AWS4-ECDSA-P256-SHA256 Credential=AKIDEXAMPLE/20260101/s3/aws4_request, SignedHeaders=host, Signature=00";
+        assert_eq!(signing_service(&signed(v4)), "guardduty");
+        assert_eq!(signing_service(&signed(v4a)), "s3");
+        assert_eq!(signing_service(&request()), "unsigned");
+        assert_eq!(signing_service(&signed("Credential=/aws4_request")), "unsigned");
+        let calls = Calls::default();
+        let conn = CountedConnector { inner: SharedHttpConnector::new(Counting(Arc::default())), calls: calls.clone() };
+        for auth in [v4, v4, v4a] {
+            drop(conn.call(signed(auth)));
+        }
+        assert_eq!(calls.counts(), BTreeMap::from([("guardduty".to_string(), 2), ("s3".to_string(), 1)]));
     }
 
     /// A request that never answers ends as a timeout (the limit is short

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{AttachedPolicy, EntityType, PolicyDetail};
 
-use super::{Ctx, Found, or_absent, time};
+use super::{Ctx, Found, or_absent, time, wanted};
 use crate::snapshot::GLOBAL;
 use crate::snapshot::kinds::{
     ACCOUNT_ALIAS, AccessKeyUse, AccountSummary, CredentialReportRow, IamGroup, IamPolicy, IamRole, IamUser,
@@ -16,7 +16,7 @@ use crate::snapshot::kinds::{
 
 pub(crate) async fn account_alias(ctx: &Ctx) -> (Option<String>, Found) {
     let mut found = Found::default();
-    match Client::new(ctx.global()).list_account_aliases().send().await {
+    match ctx.global_client::<Client>().list_account_aliases().send().await {
         Ok(out) => (out.account_aliases().first().cloned(), found),
         Err(e) => {
             found.fail(ctx, GLOBAL, "iam:ListAccountAliases", &[ACCOUNT_ALIAS], &e);
@@ -26,28 +26,39 @@ pub(crate) async fn account_alias(ctx: &Ctx) -> (Option<String>, Found) {
 }
 
 pub(crate) async fn collect(ctx: &Ctx) -> Found {
-    let client = Client::new(ctx.global());
+    let client = ctx.global_client::<Client>();
     let (a, b, c, d, e) = futures::join!(
         authorization_details(ctx, &client),
-        summary(ctx, &client),
-        password_policy(ctx, &client),
-        credential_report(ctx, &client),
-        virtual_mfa(ctx, &client)
+        wanted(ctx, AccountSummary::KIND, summary(ctx, &client)),
+        wanted(ctx, PasswordPolicy::KIND, password_policy(ctx, &client)),
+        wanted(ctx, CredentialReportRow::KIND, credential_report(ctx, &client)),
+        wanted(ctx, VirtualMfaDevice::KIND, virtual_mfa(ctx, &client))
     );
     [a, b, c, d, e].into_iter().collect()
 }
 
 /// One paginated call returns every user and group with their inline and
 /// attached policies; group membership comes from the users' group lists.
+/// Only the entity types the run reads are asked for (users for groups too,
+/// as membership is on the user).
 async fn authorization_details(ctx: &Ctx, client: &Client) -> Found {
     const OP: &str = "iam:GetAccountAuthorizationDetails";
     let mut found = Found::default();
+    let (users, groups, roles, policies) =
+        (ctx.wants(IamUser::KIND), ctx.wants(IamGroup::KIND), ctx.wants(IamRole::KIND), ctx.wants(IamPolicy::KIND));
+    let filters = [
+        (users || groups, EntityType::User),
+        (groups, EntityType::Group),
+        (roles, EntityType::Role),
+        (policies, EntityType::LocalManagedPolicy),
+    ];
+    let filters: Vec<EntityType> = filters.into_iter().filter(|(on, _)| *on).map(|(_, f)| f).collect();
+    if filters.is_empty() {
+        return found;
+    }
     let pages = client
         .get_account_authorization_details()
-        .filter(EntityType::User)
-        .filter(EntityType::Group)
-        .filter(EntityType::Role)
-        .filter(EntityType::LocalManagedPolicy)
+        .set_filter(Some(filters))
         .into_paginator()
         .send()
         .collect::<Result<Vec<_>, _>>()
@@ -64,6 +75,9 @@ async fn authorization_details(ctx: &Ctx, client: &Client) -> Found {
         let name = user.user_name().unwrap_or_default().to_string();
         for g in user.group_list() {
             members.entry(g.clone()).or_default().insert(name.clone());
+        }
+        if !users {
+            continue;
         }
         let data = IamUser {
             arn: user.arn().unwrap_or_default().to_string(),

@@ -12,7 +12,7 @@ use crate::snapshot::kinds::{KMS_KEY_ROTATION as ROTATION, KmsKey, ResourceData}
 const PER_KEY: usize = 8;
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
-    let client = Client::new(&ctx.in_region(&region));
+    let client = ctx.client::<Client>(&region);
     let mut found = Found::default();
     let (keys, aliases) = futures::join!(
         client.list_keys().into_paginator().items().send().collect::<Vec<_>>(),
@@ -85,7 +85,11 @@ async fn describe(ctx: &Ctx, client: &Client, region: &str, id: String, mut alia
     };
     // AWS supports automatic rotation only for symmetric keys with key
     // material KMS generated; asking for others just returns an error.
-    let rotatable = key.spec == "SYMMETRIC_DEFAULT" && key.origin == "AWS_KMS" && !key.state.starts_with("Pending");
+    // A run whose catalog does not read rotation does not ask.
+    let rotatable = key.spec == "SYMMETRIC_DEFAULT"
+        && key.origin == "AWS_KMS"
+        && !key.state.starts_with("Pending")
+        && ctx.wants(ROTATION);
     let mut operation = "kms:DescribeKey";
     if rotatable {
         match client.get_key_rotation_status().key_id(&id).send().await {

@@ -15,6 +15,7 @@ mod acm;
 mod billing;
 mod cloudfront;
 mod cloudtrail;
+mod coverage;
 mod ec2;
 mod ecr;
 mod ecs;
@@ -37,11 +38,13 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_iam::config::retry::{ClientRateLimiter, RetryPartition};
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::snapshot::write::{SnapshotWriter, WriteError, Written};
 use crate::snapshot::{Account, CollectionError, Resource, ResourceData, SCHEMA_VERSION, Snapshot, Source, Window};
 
 pub use http::Limits;
@@ -78,6 +81,8 @@ pub enum CollectError {
     NoAccounts { under: String },
     #[error("--exclude-accounts leaves no account to read")]
     AllExcluded,
+    #[error(transparent)]
+    Write(#[from] WriteError),
 }
 
 /// Load the standard AWS configuration chain (env, profiles, SSO, roles,
@@ -116,8 +121,15 @@ const ACCOUNTS_AT_ONCE: usize = 8;
 
 /// Read the organisation's accounts (those `org` selects): the calling
 /// account with the caller's credentials, every other through its role. An
-/// account whose role cannot be assumed is recorded, never fatal.
-pub async fn collect_org(config: &SdkConfig, options: &Options, org: &OrgOptions) -> Result<Snapshot, CollectError> {
+/// account whose role cannot be assumed is recorded, never fatal. Each
+/// account goes to `done` as soon as it is read, so only the accounts in
+/// flight are held; the run's window is returned.
+pub async fn collect_org_each(
+    config: &SdkConfig,
+    options: &Options,
+    org: &OrgOptions,
+    mut done: impl FnMut(Snapshot) -> Result<(), WriteError>,
+) -> Result<Window, CollectError> {
     use futures::StreamExt;
     let started = Utc::now();
     let caller = sts::caller_identity(config).await?;
@@ -155,32 +167,51 @@ pub async fn collect_org(config: &SdkConfig, options: &Options, org: &OrgOptions
             part
         }
     };
-    let parts: Vec<Snapshot> =
-        futures::stream::iter(accounts).map(read).buffer_unordered(ACCOUNTS_AT_ONCE).collect().await;
+    let mut parts = futures::stream::iter(accounts).map(read).buffer_unordered(ACCOUNTS_AT_ONCE);
+    while let Some(mut part) = parts.next().await {
+        // Each account keeps its own window (see `Snapshot::merge`), even
+        // when this shard holds only one.
+        let window = part.collected_at;
+        for a in &mut part.accounts {
+            a.collected_at.get_or_insert(window);
+        }
+        done(part)?;
+    }
     bar.finish_and_clear();
-    // Each account keeps its own window (see `Snapshot::merge`), even when
-    // this shard holds only one.
-    let parts: Vec<Snapshot> = parts
-        .into_iter()
-        .map(|mut p| {
-            let window = p.collected_at;
-            for a in &mut p.accounts {
-                a.collected_at.get_or_insert(window);
-            }
-            p
-        })
-        .collect();
-    let finished = Utc::now();
+    Ok(Window { started, finished: Utc::now() })
+}
+
+/// [`collect_org_each`] into one snapshot in memory, for `run`, whose
+/// evaluation reads every account anyway.
+pub async fn collect_org(config: &SdkConfig, options: &Options, org: &OrgOptions) -> Result<Snapshot, CollectError> {
+    let mut parts = Vec::new();
+    let window = collect_org_each(config, options, org, |p| {
+        parts.push(p);
+        Ok(())
+    })
+    .await?;
     let mut snapshot = Snapshot::merge(parts).unwrap_or_else(|| Snapshot {
         schema_version: SCHEMA_VERSION,
         tool: crate::tool(),
-        collected_at: Window { started, finished },
+        collected_at: window,
         accounts: Vec::new(),
         resources: Vec::new(),
         errors: Vec::new(),
     });
-    snapshot.collected_at = Window { started, finished };
+    snapshot.collected_at = window;
     Ok(snapshot)
+}
+
+/// [`collect_org_each`] straight into the snapshot file `writer` writes:
+/// memory stays flat however many accounts the organisation has.
+pub async fn collect_org_to(
+    config: &SdkConfig,
+    options: &Options,
+    org: &OrgOptions,
+    mut writer: SnapshotWriter,
+) -> Result<Written, CollectError> {
+    let window = collect_org_each(config, options, org, |p| writer.add(p)).await?;
+    Ok(writer.finish(window)?)
 }
 
 /// Read one account, whose identity is known, into a snapshot of its own.
@@ -191,7 +222,8 @@ async fn collect_account(
     progress: ProgressBar,
 ) -> Snapshot {
     let started = Utc::now();
-    let mut ctx = Ctx { config: config.clone(), account: identity.account.clone(), progress, regions: Vec::new() };
+    let calls = http::Calls::default();
+    let mut ctx = Ctx::new(http::counted(config, &calls), identity.account.clone(), progress);
 
     let mut found = Found::default();
     ctx.progress.set_message("listing regions");
@@ -223,6 +255,7 @@ async fn collect_account(
     }
     found.extend(region_found);
     ctx.regions = regions.clone();
+    ctx.kinds = options.kinds.clone();
     ctx.regions.sort();
     let ctx = ctx;
 
@@ -248,6 +281,8 @@ async fn collect_account(
         found.extend(part);
     }
     ctx.progress.finish_and_clear();
+    let regions_unreadable =
+        coverage::unreadable(&mut found.errors, &found.resources, &regions, options.kinds.as_ref());
 
     let mut snapshot = Snapshot {
         schema_version: SCHEMA_VERSION,
@@ -260,6 +295,8 @@ async fn collect_account(
             regions,
             regions_enabled,
             collected_at: None,
+            regions_unreadable,
+            calls: calls.counts(),
         }],
         resources: found.resources,
         errors: found.errors,
@@ -269,6 +306,46 @@ async fn collect_account(
 }
 
 pub(crate) type Task<'a> = Pin<Box<dyn Future<Output = Found> + Send + 'a>>;
+
+/// An AWS SDK service client that [`Ctx::client`] can build.
+pub(crate) trait Service {
+    /// The name its retry partitions start with, as the SDK's own do.
+    const NAME: &'static str;
+    fn build(config: &SdkConfig, partition: RetryPartition) -> Self;
+}
+
+macro_rules! services {
+    ($($krate:ident => $name:literal),* $(,)?) => {$(
+        impl Service for $krate::Client {
+            const NAME: &'static str = $name;
+            fn build(config: &SdkConfig, partition: RetryPartition) -> Self {
+                $krate::Client::from_conf($krate::config::Builder::from(config).retry_partition(partition).build())
+            }
+        }
+    )*};
+}
+
+services!(
+    aws_sdk_account => "account",
+    aws_sdk_acm => "acm",
+    aws_sdk_cloudfront => "cloudfront",
+    aws_sdk_cloudtrail => "cloudtrail",
+    aws_sdk_cloudwatch => "cloudwatch",
+    aws_sdk_costexplorer => "costexplorer",
+    aws_sdk_ec2 => "ec2",
+    aws_sdk_ecr => "ecr",
+    aws_sdk_ecs => "ecs",
+    aws_sdk_guardduty => "guardduty",
+    aws_sdk_iam => "iam",
+    aws_sdk_kms => "kms",
+    aws_sdk_organizations => "organizations",
+    aws_sdk_rds => "rds",
+    aws_sdk_s3 => "s3",
+    aws_sdk_s3control => "s3control",
+    aws_sdk_secretsmanager => "secretsmanager",
+    aws_sdk_ssm => "ssm",
+    aws_sdk_wafv2 => "wafv2",
+);
 
 fn progress_bar(enabled: bool) -> ProgressBar {
     if !enabled {
@@ -291,13 +368,28 @@ pub(crate) struct Ctx {
     progress: ProgressBar,
     /// The regions regional collectors run in, sorted.
     regions: Vec<String>,
+    /// This account's retry state per service and region (see [`Ctx::client`]).
+    partitions: std::sync::Mutex<std::collections::BTreeMap<String, RetryPartition>>,
+    /// The kinds the run's catalog reads ([`Options::kinds`]); `None` for all.
+    kinds: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Ctx {
+    pub(crate) fn new(config: SdkConfig, account: String, progress: ProgressBar) -> Ctx {
+        Ctx { config, account, progress, regions: Vec::new(), partitions: Default::default(), kinds: None }
+    }
+
+    /// Whether the run reads `kind`: a collector skips the calls for kinds
+    /// its catalog never reads (a SEC-002-only catalog lists no EBS
+    /// snapshots), whichever service they belong to.
+    pub(crate) fn wants(&self, kind: &str) -> bool {
+        self.kinds.as_ref().is_none_or(|k| k.contains(kind))
+    }
+
     /// A context for collector unit tests: no progress bar, no regions.
     #[cfg(test)]
     pub(crate) fn for_test(config: SdkConfig, account: &str) -> Ctx {
-        Ctx { config, account: account.to_string(), progress: ProgressBar::hidden(), regions: Vec::new() }
+        Ctx::new(config, account.to_string(), ProgressBar::hidden())
     }
 
     /// SDK config pinned to one region.
@@ -305,8 +397,35 @@ impl Ctx {
         self.config.to_builder().region(Region::new(region.to_string())).build()
     }
 
-    pub(crate) fn global(&self) -> &SdkConfig {
-        &self.config
+    /// A client of one service in `region`, with this account's own retry
+    /// state. The SDK keeps adaptive retry's rate limiter and retry token
+    /// bucket per retry partition, by default one per service and region
+    /// for the whole process: one throttled account would slow every
+    /// other account's calls to that service. Each account gets its own
+    /// partitions, which go when the account is done.
+    pub(crate) fn client<C: Service>(&self, region: &str) -> C {
+        C::build(&self.in_region(region), self.partition(C::NAME, region))
+    }
+
+    /// [`Ctx::client`] in the configured region, for global services.
+    pub(crate) fn global_client<C: Service>(&self) -> C {
+        C::build(&self.config, self.partition(C::NAME, &self.home_region()))
+    }
+
+    /// The retry partition of `service` in `region` for this account, the
+    /// same one for every client of it.
+    pub(crate) fn partition(&self, service: &str, region: &str) -> RetryPartition {
+        let mut partitions = self.partitions.lock().unwrap_or_else(|e| e.into_inner());
+        partitions
+            .entry(format!("{service}-{region}"))
+            .or_insert_with(|| {
+                let now =
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+                RetryPartition::custom(format!("{service}-{region}-{}", self.account))
+                    .client_rate_limiter(ClientRateLimiter::new(now))
+                    .build()
+            })
+            .clone()
     }
 
     pub(crate) fn account(&self) -> &str {
@@ -573,6 +692,12 @@ where
 {
     use futures::StreamExt;
     futures::stream::iter(items).map(f).buffer_unordered(limit).collect::<Vec<_>>().await.into_iter().collect()
+}
+
+/// `read`, if the run reads `kind` (see [`Ctx::wants`]); nothing otherwise,
+/// and no call is made.
+pub(crate) async fn wanted(ctx: &Ctx, kind: &str, read: impl Future<Output = Found>) -> Found {
+    if ctx.wants(kind) { read.await } else { Found::default() }
 }
 
 /// An AWS timestamp as RFC 3339 in UTC, the one format a snapshot uses.

@@ -244,6 +244,8 @@ pub(crate) fn unreadable(account: &str, role_arn: &str, code: String, message: S
             regions: Vec::new(),
             collected_at: None,
             regions_enabled: None,
+            regions_unreadable: Vec::new(),
+            calls: Default::default(),
         }],
         resources: Vec::new(),
         errors: vec![CollectionError {

@@ -4,19 +4,20 @@
 
 use aws_sdk_rds::Client;
 
-use super::{Ctx, Found};
+use super::{Ctx, Found, wanted};
 use crate::snapshot::kinds::{DbCluster, DbClusterSnapshot, DbInstance, DbSnapshot, ResourceData};
 
 /// Only manual snapshots can be shared; automated ones never are.
 const MANUAL: &str = "manual";
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
-    let client = Client::new(&ctx.in_region(&region));
+    let client = ctx.client::<Client>(&region);
+    // Snapshots cost a call each for their attributes: only if read.
     let (a, b, c, d) = futures::join!(
-        instances(ctx, &client, &region),
-        clusters(ctx, &client, &region),
-        snapshots(ctx, &client, &region),
-        cluster_snapshots(ctx, &client, &region)
+        wanted(ctx, DbInstance::KIND, instances(ctx, &client, &region)),
+        wanted(ctx, DbCluster::KIND, clusters(ctx, &client, &region)),
+        wanted(ctx, DbSnapshot::KIND, snapshots(ctx, &client, &region)),
+        wanted(ctx, DbClusterSnapshot::KIND, cluster_snapshots(ctx, &client, &region))
     );
     [a, b, c, d].into_iter().collect()
 }

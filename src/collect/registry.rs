@@ -91,7 +91,6 @@ pub(crate) const COLLECTORS: &[Collector] = &[
         ],
         permissions: &[
             "s3:ListAllMyBuckets",
-            "s3:GetBucketLocation",
             "s3:GetAccountPublicAccessBlock",
             "s3:GetBucketPublicAccessBlock",
             "s3:GetBucketPolicy",

@@ -9,11 +9,18 @@ use aws_sdk_s3::operation::get_bucket_lifecycle_configuration::GetBucketLifecycl
 use aws_sdk_s3::types::ExpirationStatus;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
-use super::{Ctx, Found, error_code};
+use super::{Ctx, Found, error_code, wanted};
 use crate::snapshot::GLOBAL;
-use crate::snapshot::kinds::{AclGrant, BlockPublicAccess, Bucket, ResourceData, bucket_setting};
+use crate::snapshot::kinds::{AclGrant, BUCKET_SETTINGS, BlockPublicAccess, Bucket, ResourceData, bucket_setting};
 
 const PER_BUCKET: usize = 8;
+
+/// Where buckets are listed, and read when their region is not given.
+const LISTED_IN: &str = "us-east-1";
+
+/// Buckets per `ListBuckets` page. Any `MaxBuckets` makes AWS answer each
+/// bucket's region; 1,000 lists a typical account in one call.
+const MAX_BUCKETS: i32 = 1000;
 
 /// `Ok(None)` when S3 says the setting is simply not configured.
 // The error is the SDK's own, handed straight back to `Found::fail`.
@@ -30,12 +37,24 @@ where
 }
 
 pub(crate) async fn collect(ctx: &Ctx) -> Found {
-    let (a, b) = futures::join!(account_block(ctx), buckets(ctx));
+    let bucket_kinds: Vec<String> =
+        std::iter::once(Bucket::KIND.to_string()).chain(BUCKET_SETTINGS.iter().copied().map(bucket_setting)).collect();
+    let (a, b) = futures::join!(wanted(ctx, BlockPublicAccess::KIND, account_block(ctx)), async {
+        if bucket_kinds.iter().any(|k| ctx.wants(k)) { buckets(ctx).await } else { Found::default() }
+    });
     [a, b].into_iter().collect()
 }
 
+/// The bucket settings the run reads: those its catalog names, or all of
+/// them for a catalog that names buckets but none of their settings, as it
+/// has not said which of them it reads.
+fn settings(ctx: &Ctx) -> Vec<&'static str> {
+    let named: Vec<&str> = BUCKET_SETTINGS.iter().copied().filter(|s| ctx.wants(&bucket_setting(s))).collect();
+    if named.is_empty() { BUCKET_SETTINGS.to_vec() } else { named }
+}
+
 async fn account_block(ctx: &Ctx) -> Found {
-    let client = aws_sdk_s3control::Client::new(ctx.global());
+    let client = ctx.global_client::<aws_sdk_s3control::Client>();
     let res = client.get_public_access_block().account_id(ctx.account()).send().await;
     let out = absent(res, &["NoSuchPublicAccessBlockConfiguration"]);
     Found::each(ctx, GLOBAL, "s3:GetAccountPublicAccessBlock", out.map(Some), |out| {
@@ -51,9 +70,12 @@ async fn account_block(ctx: &Ctx) -> Found {
     })
 }
 
+/// Every bucket with its region from one paginated `ListBuckets`: AWS
+/// answers `BucketRegion` for each bucket when the request has a parameter
+/// such as `MaxBuckets`, so no `GetBucketLocation` per bucket is needed.
 async fn buckets(ctx: &Ctx) -> Found {
-    let client = Client::new(&ctx.in_region("us-east-1"));
-    let listed = client.list_buckets().into_paginator().send().collect::<Vec<_>>().await;
+    let client = ctx.client::<Client>(LISTED_IN);
+    let listed = client.list_buckets().max_buckets(MAX_BUCKETS).into_paginator().send().collect::<Vec<_>>().await;
     let listed: Result<Vec<_>, _> = listed.into_iter().collect();
     let names = listed.map(|pages| {
         pages
@@ -61,8 +83,9 @@ async fn buckets(ctx: &Ctx) -> Found {
             .flat_map(|p| p.buckets.unwrap_or_default())
             .map(|b| (b.name.unwrap_or_default(), b.bucket_region))
     });
+    let settings = settings(ctx);
     Found::each_read(ctx, GLOBAL, "s3:ListAllMyBuckets", &[Bucket::KIND], names, PER_BUCKET, |(name, region)| {
-        bucket(ctx, &client, name, region)
+        bucket(ctx, name, region, &settings)
     })
     .await
 }
@@ -75,48 +98,54 @@ fn lifecycle(life: Option<&GetBucketLifecycleConfigurationOutput>, enabled: bool
     rules.iter().filter(|r| (*r.status() == ExpirationStatus::Enabled) == enabled).count() as i64
 }
 
-async fn bucket(ctx: &Ctx, global: &Client, name: String, region: Option<String>) -> Found {
+// `read!` hands the SDK's own errors on to `Found::fail`.
+#[allow(clippy::result_large_err)]
+async fn bucket(ctx: &Ctx, name: String, region: Option<String>, settings: &[&str]) -> Found {
     let mut found = Found::default();
-    // Bucket calls go to the bucket's own region.
-    let region = match region {
-        Some(r) => r,
-        None => match global.get_bucket_location().bucket(&name).send().await {
-            Ok(out) => match out.location_constraint().map(|c| c.as_str()) {
-                None | Some("") => "us-east-1".to_string(),
-                Some("EU") => "eu-west-1".to_string(),
-                Some(r) => r.to_string(),
-            },
-            Err(e) => {
-                found.fail(ctx, GLOBAL, "s3:GetBucketLocation", &[Bucket::KIND], &e);
-                return found;
-            }
-        },
-    };
-    let c = Client::new(&ctx.in_region(&region));
+    // Bucket calls go to the bucket's own region. An endpoint that leaves
+    // `BucketRegion` out (AWS never does for this request) gets them where
+    // the list was read; a bucket elsewhere then answers with a redirect,
+    // recorded as a failed read, never taken for an unset setting.
+    let region = region.filter(|r| !r.is_empty()).unwrap_or_else(|| LISTED_IN.to_string());
+    let c = ctx.client::<Client>(&region);
     let b = || name.as_str();
+    // A setting the run does not read is not asked for.
+    macro_rules! call {
+        ($setting:literal, $send:expr) => {
+            async { if settings.contains(&$setting) { Some($send.await) } else { None } }
+        };
+    }
     let (bpa, policy, status, acl, own, enc, ver, log, life, lock, notif) = futures::join!(
-        c.get_public_access_block().bucket(b()).send(),
-        c.get_bucket_policy().bucket(b()).send(),
-        c.get_bucket_policy_status().bucket(b()).send(),
-        c.get_bucket_acl().bucket(b()).send(),
-        c.get_bucket_ownership_controls().bucket(b()).send(),
-        c.get_bucket_encryption().bucket(b()).send(),
-        c.get_bucket_versioning().bucket(b()).send(),
-        c.get_bucket_logging().bucket(b()).send(),
-        c.get_bucket_lifecycle_configuration().bucket(b()).send(),
-        c.get_object_lock_configuration().bucket(b()).send(),
-        c.get_bucket_notification_configuration().bucket(b()).send(),
+        call!("public_access_block", c.get_public_access_block().bucket(b()).send()),
+        call!("policy", c.get_bucket_policy().bucket(b()).send()),
+        call!("policy", c.get_bucket_policy_status().bucket(b()).send()),
+        call!("acl", c.get_bucket_acl().bucket(b()).send()),
+        call!("ownership", c.get_bucket_ownership_controls().bucket(b()).send()),
+        call!("encryption", c.get_bucket_encryption().bucket(b()).send()),
+        call!("versioning", c.get_bucket_versioning().bucket(b()).send()),
+        call!("logging", c.get_bucket_logging().bucket(b()).send()),
+        call!("lifecycle", c.get_bucket_lifecycle_configuration().bucket(b()).send()),
+        call!("object_lock", c.get_object_lock_configuration().bucket(b()).send()),
+        call!("notifications", c.get_bucket_notification_configuration().bucket(b()).send()),
     );
     // A failed read leaves one setting unknown: it is recorded under that
     // setting's own kind, and the bucket says which settings it lacks, so
-    // only the controls that need the setting are affected.
+    // only the controls that need the setting are affected. A setting not
+    // read at all is listed the same way, so that its default value is
+    // never shown or judged as the bucket's.
     let mut unreadable = Vec::new();
     macro_rules! read {
         ($r:expr, $op:literal, $setting:literal, $codes:expr) => {
-            match absent($r, $codes) {
-                Ok(v) => v,
-                Err(e) => {
+            match $r.map(|r| absent(r, $codes)) {
+                Some(Ok(v)) => v,
+                Some(Err(e)) => {
                     found.fail(ctx, &region, $op, &[bucket_setting($setting).as_str()], &e);
+                    if !unreadable.contains(&$setting.to_string()) {
+                        unreadable.push($setting.to_string());
+                    }
+                    None
+                }
+                None => {
                     if !unreadable.contains(&$setting.to_string()) {
                         unreadable.push($setting.to_string());
                     }

@@ -7,7 +7,7 @@ use super::{Ctx, Found, time};
 use crate::snapshot::kinds::Secret;
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
-    let client = Client::new(&ctx.in_region(&region));
+    let client = ctx.client::<Client>(&region);
     let pages = client.list_secrets().into_paginator().send().collect::<Result<Vec<_>, _>>().await;
     let secrets = pages.map(|p| p.into_iter().flat_map(|p| p.secret_list.unwrap_or_default()));
     Found::each(ctx, &region, "secretsmanager:ListSecrets", secrets, |s| {

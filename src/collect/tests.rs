@@ -143,3 +143,24 @@ fn a_timeout_or_a_dispatch_failure_is_named_by_its_class() {
         assert!(!message.contains('\n'), "{want_code}: {message:?}");
     }
 }
+
+/// Before, every account's clients of a service shared the SDK's one retry
+/// partition per service and region for the whole process, so adaptive
+/// retry's rate limiter, slowed by one account's throttling, slowed every
+/// other account's calls too. Each account now has its own per service
+/// (and region), shared by all its clients of that service.
+#[test]
+fn each_account_has_its_own_retry_partition_per_service() {
+    let (a, b) = (Ctx::for_test(mock_config(), "111111111111"), Ctx::for_test(mock_config(), "222222222222"));
+    let ec2 = |ctx: &Ctx| ctx.client::<aws_sdk_ec2::Client>("eu-west-1").config().retry_partition().cloned().unwrap();
+    assert_ne!(ec2(&a), ec2(&b));
+    assert_eq!(ec2(&a), ec2(&a), "one partition per account and service, shared by its clients");
+    let kms = a.client::<aws_sdk_kms::Client>("eu-west-1").config().retry_partition().cloned().unwrap();
+    assert_ne!(kms, ec2(&a));
+    let global = a.global_client::<aws_sdk_iam::Client>().config().retry_partition().cloned().unwrap();
+    assert_eq!(global.to_string(), "iam-us-east-1-111111111111");
+    // How often and how patiently to retry stays the config's own
+    // (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE).
+    let retry = a.client::<aws_sdk_ec2::Client>("eu-west-1").config().retry_config().cloned();
+    assert_eq!(retry.as_ref(), mock_config().retry_config());
+}

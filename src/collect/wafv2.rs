@@ -12,12 +12,12 @@ use crate::snapshot::kinds::{ResourceData, WebAcl};
 const CLOUDFRONT_REGION: &str = "us-east-1";
 
 pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
-    let client = Client::new(&ctx.in_region(&region));
+    let client = ctx.client::<Client>(&region);
     let mut found = scope_acls(ctx, &client, &region, Scope::Regional).await;
     // The collector runs once per region read; the first of them also reads
     // the global scope, so a run that leaves out us-east-1 still sees it.
     if ctx.first_region() == Some(region.as_str()) {
-        let global = Client::new(&ctx.in_region(CLOUDFRONT_REGION));
+        let global = ctx.client::<Client>(CLOUDFRONT_REGION);
         found.extend(scope_acls(ctx, &global, CLOUDFRONT_REGION, Scope::Cloudfront).await);
     }
     found

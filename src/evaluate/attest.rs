@@ -216,7 +216,7 @@ struct RawException {
     expires: NaiveDate,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Exceptions {
     pub exceptions: Vec<Exception>,
     /// The file exactly as read; packed as `exceptions.yaml`.
@@ -225,6 +225,24 @@ pub struct Exceptions {
     pub path: String,
     /// Where each exception's `control` stands.
     spots: Vec<Pos>,
+    /// Exceptions expiring within this many days of the snapshot's time
+    /// are warned of (`--warn-expiring`) and listed in the report's summary.
+    pub warn_days: u32,
+}
+
+/// `--warn-expiring`'s default: a month's notice to renew or fix.
+pub const DEFAULT_WARN_DAYS: u32 = 30;
+
+impl Default for Exceptions {
+    fn default() -> Exceptions {
+        Exceptions {
+            exceptions: Vec::new(),
+            source: String::new(),
+            path: String::new(),
+            spots: Vec::new(),
+            warn_days: DEFAULT_WARN_DAYS,
+        }
+    }
 }
 
 const NOWHERE: Pos = Pos { line: 0, column: 0 };
@@ -520,38 +538,56 @@ impl Exceptions {
     pub fn unmatched(&self, results: &Results) -> Vec<Located> {
         let mut out = Vec::new();
         for (i, e) in self.exceptions.iter().enumerate() {
-            let Some(r) = results.get(&e.control) else { continue };
-            let why = match r.status {
-                Status::Fail | Status::Excepted => {
-                    // As evaluation applies them: a failing resource covered,
-                    // or `*` on a control that fails with none named.
-                    let hit = r.failing.iter().any(|f| e.covers(&f.id, &f.name))
-                        || (r.failing.is_empty() && e.resources.iter().any(|p| p == "*"));
-                    if hit {
-                        continue;
-                    }
-                    let mut failing: Vec<&str> = r.failing.iter().take(3).map(|f| f.name.as_str()).collect();
-                    let more = r.failing.len().saturating_sub(3);
-                    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
-                    if failing.is_empty() {
-                        failing.push("none named");
-                    }
-                    format!(
-                        "none of its resource patterns ({}) matches a failing resource ({}{more})",
-                        e.resources.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", "),
-                        failing.join(", ")
-                    )
-                }
-                other => format!("the control does not fail (its status is {})", other.as_str()),
-            };
+            let Some(why) = e.misses(results) else { continue };
             out.push(located(
                 &self.path,
-                self.spots.get(i).copied().unwrap_or(NOWHERE),
+                self.spot(i),
                 format!("the exception for {} matches nothing: {why}", e.control),
                 "remove the exception, or correct its resource patterns",
             ));
         }
         out
+    }
+
+    /// Exceptions that expire within [`Exceptions::warn_days`] of `now` (the
+    /// snapshot's time), soonest first: someone has to renew them or fix
+    /// what they cover before the next pack shows it failing.
+    pub fn expiring(&self, now: DateTime<Utc>) -> Vec<Located> {
+        let mut soon: Vec<(i64, usize)> = self
+            .exceptions
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.days_left(now), i))
+            .filter(|(days, _)| (0..=i64::from(self.warn_days)).contains(days))
+            .collect();
+        soon.sort();
+        soon.into_iter()
+            .map(|(days, i)| {
+                let e = &self.exceptions[i];
+                located(
+                    &self.path,
+                    self.spot(i),
+                    format!(
+                        "the exception for {} approved by {} expires on {} ({}), within {} days of the snapshot",
+                        e.control,
+                        e.approver,
+                        e.expires,
+                        match days {
+                            0 => "the snapshot's day".to_string(),
+                            1 => "1 day after the snapshot".to_string(),
+                            n => format!("{n} days after the snapshot"),
+                        },
+                        self.warn_days
+                    ),
+                    "renew it (a new `expires` with the approver's consent) or fix what it covers before then",
+                )
+            })
+            .collect()
+    }
+
+    /// Where the `i`-th exception's `control` stands in the file.
+    pub fn spot(&self, i: usize) -> Pos {
+        self.spots.get(i).copied().unwrap_or(NOWHERE)
     }
 }
 
@@ -559,6 +595,42 @@ impl Exception {
     /// Whether it still applies at the snapshot's time (through its expiry day).
     pub fn active(&self, now: DateTime<Utc>) -> bool {
         now.date_naive() <= self.expires
+    }
+
+    /// Days from `now`'s date to the expiry day: 0 on that day, negative
+    /// once it has lapsed.
+    pub fn days_left(&self, now: DateTime<Utc>) -> i64 {
+        (self.expires - now.date_naive()).num_days()
+    }
+
+    /// Why it covered nothing in `results`, or `None` when it covered a
+    /// failure: its control does not fail, or none of its patterns names a
+    /// failing resource.
+    pub fn misses(&self, results: &Results) -> Option<String> {
+        let r = results.get(&self.control)?;
+        match r.status {
+            Status::Fail | Status::Excepted => {
+                // As evaluation applies them: a failing resource covered,
+                // or `*` on a control that fails with none named.
+                let hit = r.failing.iter().any(|f| self.covers(&f.id, &f.name))
+                    || (r.failing.is_empty() && self.resources.iter().any(|p| p == "*"));
+                if hit {
+                    return None;
+                }
+                let mut failing: Vec<&str> = r.failing.iter().take(3).map(|f| f.name.as_str()).collect();
+                let more = r.failing.len().saturating_sub(3);
+                let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                if failing.is_empty() {
+                    failing.push("none named");
+                }
+                Some(format!(
+                    "none of its resource patterns ({}) matches a failing resource ({}{more})",
+                    self.resources.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", "),
+                    failing.join(", ")
+                ))
+            }
+            other => Some(format!("the control does not fail (its status is {})", other.as_str())),
+        }
     }
 
     pub fn covers(&self, id: &str, name: &str) -> bool {
@@ -587,6 +659,12 @@ pub fn validate(m: &Manual) -> Result<(), String> {
         if !ids.insert(c.id.as_str()) {
             return Err(format!("choice id '{}' is used twice", c.id));
         }
+    }
+    if m.max_age_days == Some(0) {
+        return Err(
+            "`max_age_days` is 0, which would make every answer stale: give the days an answer holds (1 or more)"
+                .into(),
+        );
     }
     if m.risk_rules.last().map(|r| r.condition.trim()) != Some("default") {
         return Err("the last risk rule must have `condition: default`".into());

@@ -166,6 +166,11 @@ pub struct Manual {
     /// A condition is CEL over the choice ids with `!`, `&&`, `||`, `==`,
     /// `!=` and `? :` only (`so_1_1 && !so_1_2`), or `default`.
     pub risk_rules: Vec<RiskRule>,
+    /// How many days an answer holds, counted to the snapshot's time; an
+    /// older one is stale and leaves the control `manual` (default
+    /// [`super::manual::DEFAULT_MAX_AGE_DAYS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

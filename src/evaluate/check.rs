@@ -209,6 +209,7 @@ pub(super) fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, che
             result.reason = format!("No {subject} meets every requirement: {}.", listed(&failing, located));
         }
     }
+    result.reason.push_str(&super::results::unread_note(snapshot, env.account.as_deref(), &check.needs));
     result.failing = failing;
     result
 }

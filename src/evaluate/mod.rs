@@ -8,9 +8,10 @@ pub mod catalog;
 mod check;
 mod composite;
 pub mod engine;
-mod exceptions;
+pub mod exceptions;
+pub mod finding;
 pub mod lens;
-mod manual;
+pub mod manual;
 pub mod policy;
 mod reason;
 pub mod results;
@@ -20,7 +21,9 @@ use std::collections::BTreeMap;
 use crate::snapshot::Snapshot;
 pub use attest::{Attestation, Attestations, Exception, Exceptions, InputError};
 pub use catalog::{Catalog, CatalogError, Control, ControlBody, Severity, Status};
-pub use results::{AccountResult, CatalogRef, ControlResult, Counts, ExceptionNote, Finding, Results, Summary};
+pub use results::{
+    AccountResult, BaselineRef, CatalogRef, ControlResult, Counts, ExceptionNote, Finding, Results, Summary,
+};
 
 /// What people add to the snapshot: answers and accepted risks.
 #[derive(Debug, Clone, Default)]
@@ -53,7 +56,7 @@ pub fn evaluate_with(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs) ->
                 .collect();
             check::combine(c, verdicts)
         }
-        ControlBody::Manual(m) => manual::answer(c, m, inputs.attestations.get(&c.id)),
+        ControlBody::Manual(m) => manual::answer(c, m, inputs.attestations.get(&c.id), snapshot.collected_at.finished),
         ControlBody::Composite(_) => unreachable!("composites are evaluated after their parts"),
     };
     // Controls are independent of each other: evaluate them on every core,
@@ -98,6 +101,7 @@ pub fn evaluate_with(snapshot: &Snapshot, catalog: &Catalog, inputs: &Inputs) ->
         summary,
         controls,
         regions: results::RegionCoverage::of(snapshot),
+        baseline: None,
     }
 }
 

@@ -1,13 +1,13 @@
 //! What evaluation produces: `results.json`, one result per control.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 
 use super::Attestation;
 use super::catalog::{Severity, Status};
-use crate::snapshot::CollectionError;
+use crate::snapshot::{CollectionError, Snapshot, UnreadableRegion};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Results {
@@ -17,6 +17,20 @@ pub struct Results {
     /// Per account, the regions read against those enabled, so that a
     /// `--regions` subset is stated with the verdicts it limits.
     pub regions: Vec<RegionCoverage>,
+    /// The pack this one was compared with (`--baseline`), so a chain of
+    /// quarterly packs can be checked link by link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineRef>,
+}
+
+/// A baseline pack: its id (as `verify` prints it) and the SHA-256 of its
+/// zip file, which `sha256sum OLD.zip` gives.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BaselineRef {
+    pub pack_id: String,
+    pub sha256: String,
+    /// When its evidence was collected (the time its entries are stamped with).
+    pub collected: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -27,21 +41,93 @@ pub struct RegionCoverage {
     pub enabled: Option<Vec<String>>,
     /// Enabled regions that were not read.
     pub not_read: Vec<String>,
+    /// Regions tried that could not be read, or where one service could
+    /// not be: left out of `read` when no service there could be.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A region (or one service in it) an account could not be read in; its
+/// message stays in snapshot.json, as an evidence error's time does.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Unreadable {
+    pub region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    pub code: String,
+    /// What AWS's answer means, in words.
+    pub why: String,
+    pub resource_types: Vec<String>,
 }
 
 impl RegionCoverage {
-    pub fn of(snapshot: &crate::snapshot::Snapshot) -> Vec<RegionCoverage> {
+    pub fn of(snapshot: &Snapshot) -> Vec<RegionCoverage> {
         snapshot
             .accounts
             .iter()
             .map(|a| RegionCoverage {
                 account: a.account_id.clone(),
-                read: a.regions.clone(),
+                read: a.regions_read().cloned().collect(),
                 enabled: a.regions_enabled.clone(),
                 not_read: a.regions_enabled.iter().flatten().filter(|r| !a.regions.contains(r)).cloned().collect(),
+                unreadable: a
+                    .regions_unreadable
+                    .iter()
+                    .map(|u| Unreadable {
+                        region: u.region.clone(),
+                        service: u.service.clone(),
+                        code: u.code.clone(),
+                        why: why_unreadable(u),
+                        resource_types: u.resource_types.clone(),
+                    })
+                    .collect(),
             })
             .collect()
     }
+}
+
+/// Why a region (or a service in it) could not be read, in words.
+pub fn why_unreadable(u: &UnreadableRegion) -> String {
+    match &u.service {
+        None => format!(
+            "{}: every call there was refused with an explicit deny in a service control policy, so nothing in the region was read",
+            u.code
+        ),
+        Some(service) if u.code == "DispatchFailure" => {
+            format!(
+                "{service} has no endpoint in the region (its name does not resolve), while other services there answered"
+            )
+        }
+        Some(service) => format!("AWS answered {} for {service}: not offered in the region", u.code),
+    }
+}
+
+/// What a control's reason adds when regions its evidence comes from could
+/// not be read in `account` (`None`: the snapshot's one account): the
+/// verdict stands for the regions read, and says which it could not see.
+pub(crate) fn unread_note(snapshot: &Snapshot, account: Option<&str>, needs: &BTreeSet<String>) -> String {
+    let parts: Vec<String> = snapshot
+        .accounts
+        .iter()
+        .filter(|a| !a.regions_unreadable.is_empty() && account.is_none_or(|id| id == a.account_id))
+        .flat_map(|a| &a.regions_unreadable)
+        .filter(|u| u.resource_types.iter().any(|t| needs.contains(t)))
+        .map(|u| match &u.service {
+            None => format!("{} (denied by a service control policy)", u.region),
+            Some(s) => format!("{s} in {} (not offered there)", u.region),
+        })
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    let more = parts.len().saturating_sub(3);
+    let mut listed = parts.into_iter().take(3).collect::<Vec<_>>().join(", ");
+    if more > 0 {
+        listed.push_str(&format!(" and {more} more"));
+    }
+    format!(" Could not be read, so not part of this verdict: {listed}.")
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -4,7 +4,11 @@
 //! output format renders that model, so the report's structure lives in one
 //! place and the templates only lay it out.
 
+pub mod changes;
+pub mod collection;
 pub mod escape;
+pub mod evidence;
+pub mod oscal;
 pub mod pdf;
 pub mod status;
 pub mod tables;
@@ -23,9 +27,41 @@ pub struct Report {
     pub cover: Cover,
     pub summary: SummaryView,
     pub controls: Vec<ControlView>,
-    /// Full evidence tables that are too long to repeat under each control.
-    pub evidence: Vec<Table>,
+    /// The evidence CSVs in the pack, each kind's every row.
+    pub evidence: Vec<EvidenceFile>,
+    /// Their bytes, by member name, for [`crate::pack`] to seal; not
+    /// part of the report's data.
+    #[serde(skip)]
+    pub evidence_csv: Vec<(String, Vec<u8>)>,
+    /// How much of a long table a control shows, for the appendix to say.
+    pub evidence_limits: evidence::Limits,
     pub errors: Vec<CollectionError>,
+    /// Per account: regions read and not readable, API calls, failed calls.
+    pub collection: Vec<collection::AccountCollection>,
+    /// What changed since the `--baseline` pack: the report's first chapter.
+    pub changes: Option<changes::ChangesView>,
+    /// The exceptions register: every exception as it applied, and those
+    /// expiring soon. Set by [`crate::pack`], which has the inputs; empty
+    /// without exceptions.
+    pub register: crate::evaluate::exceptions::Register,
+}
+
+/// One `evidence/<kind>.csv` of the pack.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceFile {
+    pub name: String,
+    pub title: String,
+    pub rows: String,
+    pub resources: String,
+}
+
+/// Controls that passed (or do not apply) on the same evidence, shown as
+/// one section: the first of them carries it.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupView {
+    pub title: String,
+    pub anchor: String,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -138,6 +174,13 @@ pub struct ControlView {
     pub choices: Vec<ChoiceView>,
     pub attestation: Option<AttestationView>,
     pub exceptions: Vec<ExceptionNote>,
+    /// On the first control of a group of controls that share a section
+    /// (see [`group`]): the section's heading.
+    pub group: Option<GroupView>,
+    /// The control is one of a group: its evidence is the group's.
+    pub grouped: bool,
+    /// On the last control of a group: the evidence they all read.
+    pub shared_tables: Vec<Table>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -241,6 +284,13 @@ fn regions_note(snapshot: &Snapshot) -> String {
                 }
             }
         }
+        for u in &a.regions_unreadable {
+            let what = match &u.service {
+                None => format!("{} not readable", u.region),
+                Some(s) => format!("{s} in {} not readable", u.region),
+            };
+            notes.push(format!("{prefix}{what} ({})", crate::evaluate::results::why_unreadable(u)));
+        }
     }
     notes.join("; ")
 }
@@ -261,12 +311,30 @@ fn summary_row(r: &ControlResult) -> SummaryRow {
 }
 
 pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, results: &Results) -> Report {
-    let failing_of = |ids: &[&str]| -> BTreeSet<String> {
-        ids.iter().filter_map(|id| results.get(id)).flat_map(|r| r.failing.iter().map(|f| f.id.clone())).collect()
+    let failing_of = |ids: &[&str]| -> BTreeSet<&str> {
+        ids.iter().filter_map(|id| results.get(id)).flat_map(|r| r.failing.iter().map(|f| f.id.as_str())).collect()
     };
+    // Failing resources an active exception covers.
+    let excepted_of = |ids: &[&str]| -> BTreeSet<&str> {
+        ids.iter()
+            .filter_map(|id| results.get(id))
+            .flat_map(|r| r.exceptions.iter().filter(|e| e.active).flat_map(|e| e.covered.iter().map(String::as_str)))
+            .collect()
+    };
+    let wanted: BTreeSet<&str> = catalog
+        .controls
+        .iter()
+        .flat_map(|c| match &c.body {
+            ControlBody::Composite(secs) => secs.iter().flat_map(|s| s.evidence.iter()).collect::<Vec<_>>(),
+            _ => c.evidence.iter().collect(),
+        })
+        .map(String::as_str)
+        .collect();
+    let mut evidence = evidence::Evidence::build(snapshot, &wanted);
     let mut controls = Vec::new();
-    // Kinds whose tables are too long to show in full under a control.
-    let mut long: Vec<String> = Vec::new();
+    // For each control, the evidence it shares with others when it has
+    // nothing to report (see [`group`]).
+    let mut quiet: Vec<Option<Vec<String>>> = Vec::new();
     for c in &catalog.controls {
         let Some(r) = results.get(&c.id) else { continue };
         let mut sections = Vec::new();
@@ -281,12 +349,24 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
                         text: s.text.clone(),
                         controls: parts.iter().map(|p| summary_row(p)).collect(),
                         reasons: parts.iter().map(|p| p.reason.clone()).collect(),
-                        tables: excerpts(tables::tables(snapshot, &s.evidence, &failing_of(&ids)), &mut long),
+                        tables: evidence.tables(&s.evidence, &failing_of(&ids), &excepted_of(&ids)),
                     });
                 }
             }
-            _ => tables = excerpts(tables::tables(snapshot, &c.evidence, &failing_of(&[c.id.as_str()])), &mut long),
+            _ => {
+                let me = [c.id.as_str()];
+                tables = evidence.tables(&c.evidence, &failing_of(&me), &excepted_of(&me));
+            }
         }
+        let nothing_to_report = matches!(c.body, ControlBody::Check(_))
+            && matches!(r.status, Status::Pass | Status::NotApplicable)
+            && r.failing.is_empty()
+            && r.exceptions.is_empty()
+            && r.evidence_errors.is_empty();
+        quiet.push(nothing_to_report.then(|| {
+            let kinds: BTreeSet<String> = c.evidence.iter().cloned().collect();
+            kinds.into_iter().collect()
+        }));
         controls.push(ControlView {
             id: c.id.clone(),
             anchor: anchor(&c.id),
@@ -355,8 +435,12 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
                     .collect(),
             }),
             exceptions: r.exceptions.clone(),
+            group: None,
+            grouped: false,
+            shared_tables: vec![],
         });
     }
+    let controls = group(controls, &quiet);
     let failures = account_failures(snapshot);
     let s = &results.summary.counts;
     let counts = BTreeMap::from([
@@ -382,7 +466,10 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
                     id: a.account_id.clone(),
                     alias: a.alias.clone().unwrap_or_else(|| "-".into()),
                     collector_arn: a.collector_arn.clone(),
-                    regions: if a.regions.is_empty() { "-".into() } else { a.regions.join(", ") },
+                    regions: {
+                        let read: Vec<&str> = a.regions_read().map(String::as_str).collect();
+                        if read.is_empty() { "-".into() } else { read.join(", ") }
+                    },
                     failed: failures.get(a.account_id.as_str()).cloned().unwrap_or_default(),
                 })
                 .collect(),
@@ -407,12 +494,13 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
                 .join(" · "),
         },
         controls,
-        evidence: {
-            // Flag what any control found wrong.
-            let all: Vec<&str> = results.controls.iter().map(|r| r.id.as_str()).collect();
-            tables::tables(snapshot, &long, &failing_of(&all))
-        },
+        evidence: evidence.files(),
+        evidence_csv: evidence.take_files(),
+        evidence_limits: evidence::Limits::default(),
         errors: snapshot.errors.clone(),
+        collection: collection::build(snapshot),
+        changes: None,
+        register: Default::default(),
     }
 }
 
@@ -579,18 +667,65 @@ fn matrix(results: &Results) -> Vec<MatrixRow> {
         .collect()
 }
 
-/// Replace long tables by their flagged rows, noting their kinds for the
-/// appendix.
-fn excerpts(tables: Vec<Table>, long: &mut Vec<String>) -> Vec<Table> {
-    tables
-        .into_iter()
-        .map(|t| {
-            if t.rows.len() > tables::INLINE_ROWS && !long.contains(&t.kind) {
-                long.push(t.kind.clone());
+/// Controls with nothing to report (passed or not applicable, no failing
+/// resource, exception or missing evidence) that read the same kinds share
+/// one section, placed where the first of them is in the catalog: their
+/// verdicts and reasons each, their evidence once. `quiet` holds each
+/// control's kinds when it has nothing to report. A control alone with its
+/// kinds keeps a section of its own.
+fn group(controls: Vec<ControlView>, quiet: &[Option<Vec<String>>]) -> Vec<ControlView> {
+    let mut blocks: Vec<Vec<ControlView>> = Vec::new();
+    let mut by_kinds: BTreeMap<&Vec<String>, usize> = BTreeMap::new();
+    for (c, q) in controls.into_iter().zip(quiet) {
+        match q.as_ref().and_then(|k| by_kinds.get(k).copied()) {
+            Some(b) => blocks[b].push(c),
+            None => {
+                if let Some(k) = q {
+                    by_kinds.insert(k, blocks.len());
+                }
+                blocks.push(vec![c]);
             }
-            t.excerpt()
-        })
-        .collect()
+        }
+    }
+    let mut out = Vec::new();
+    for mut block in blocks {
+        if block.len() > 1 {
+            let all = |s: &str| block.iter().all(|c| c.status == s);
+            let verdict = if all("pass") {
+                "Passed"
+            } else if all("not_applicable") {
+                "Not applicable"
+            } else {
+                "Passed or not applicable"
+            };
+            let mut titles: Vec<&str> = block[0].tables.iter().map(|t| t.title.as_str()).collect();
+            let on = match titles.len() {
+                0 => "with no evidence tables".to_string(),
+                1 => format!("on {}", titles[0]),
+                _ => {
+                    let last = titles.pop().unwrap_or_default();
+                    format!("on {} and {last}", titles.join(", "))
+                }
+            };
+            let ids: Vec<&str> = block.iter().map(|c| c.id.as_str()).collect();
+            let title = format!("{verdict} {on}");
+            let text = format!(
+                "{} read the same evidence and have nothing to report. Each verdict and reason follows; the evidence is shown once, after them.",
+                ids.join(", ")
+            );
+            let shared = std::mem::take(&mut block[0].tables);
+            for c in &mut block {
+                c.grouped = true;
+                c.tables.clear();
+            }
+            block[0].group = Some(GroupView { anchor: anchor(&title), title, text });
+            if let Some(last) = block.last_mut() {
+                last.shared_tables = shared;
+            }
+        }
+        out.extend(block);
+    }
+    out
 }
 
 #[derive(Debug, thiserror::Error)]

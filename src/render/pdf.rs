@@ -7,6 +7,7 @@
 //! `results.json` attached.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use typst::diag::{FileError, FileResult};
@@ -69,6 +70,77 @@ fn printable(s: &str, seen: &mut HashMap<char, bool>) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// Where the PDF may break the text of a table cell that is not one of an
+/// evidence table (those carry their own `wrap`, which their column widths
+/// were fitted to): failing resources and collection errors.
+const WRAP: usize = 24;
+
+/// Break points (zero-width spaces) in the cells of the template's tables
+/// (see [`super::tables::breakable`]), so a long ARN or key id wraps inside
+/// its column rather than run off the page.
+fn make_breakable(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    let wrap_str = |v: &mut Value, wrap: usize| {
+        if let Value::String(s) = v {
+            *s = super::tables::breakable(s, wrap);
+        }
+    };
+    match v {
+        Value::Object(m) => {
+            let table_wrap = m.get("wrap").and_then(Value::as_u64).filter(|_| m.contains_key("rows"));
+            if let Some(wrap) = table_wrap {
+                let wrap = wrap as usize;
+                m.get_mut("columns")
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                    .for_each(|c| wrap_str(c, wrap));
+                for row in m.get_mut("rows").and_then(Value::as_array_mut).into_iter().flatten() {
+                    row.get_mut("cells")
+                        .and_then(Value::as_array_mut)
+                        .into_iter()
+                        .flatten()
+                        .for_each(|c| wrap_str(c, wrap));
+                }
+                // Commands too, in their narrower monospace.
+                m.get_mut("cli").and_then(Value::as_array_mut).into_iter().flatten().for_each(|c| wrap_str(c, 40));
+            }
+            for (k, x) in m.iter_mut() {
+                match k.as_str() {
+                    "failing" | "findings" | "evidence_errors" | "errors" => {
+                        for item in x.as_array_mut().into_iter().flatten() {
+                            for field in ["name", "problems", "location", "message", "reason"] {
+                                if let Some(s) = item.get_mut(field) {
+                                    wrap_str(s, WRAP);
+                                }
+                            }
+                        }
+                    }
+                    // A verdict's reason names resources, ARNs among them.
+                    "reason" | "reasons" => match x {
+                        Value::Array(a) => a.iter_mut().for_each(|s| wrap_str(s, WRAP)),
+                        s => wrap_str(s, WRAP),
+                    },
+                    "rows" if table_wrap.is_some() => {}
+                    _ => make_breakable(x),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(make_breakable),
+        _ => {}
+    }
+}
+
+/// A pack member lent to typst for the compilation: `Bytes` over the
+/// pack's own buffer, not a copy of it.
+struct Lent(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Lent {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 /// Every string in the template's data, made [`printable`].
@@ -156,26 +228,27 @@ fn datetime(t: DateTime<Utc>) -> Result<Datetime, RenderError> {
         })
 }
 
-/// Compile the report to PDF/A-3b bytes.
+/// Compile the report to PDF/A-3b bytes, attaching `attachments` (pack
+/// members by name: the template attaches snapshot.json and results.json).
+/// Their buffers are lent to typst, not copied, and are back in place when
+/// this returns, whatever it returns.
 pub fn pdf(
     report: &Report,
     pack_id: &str,
-    snapshot_json: &str,
-    results_json: &str,
+    attachments: &mut [(&str, &mut Vec<u8>)],
     time: DateTime<Utc>,
 ) -> Result<Vec<u8>, RenderError> {
     let today = datetime(time)?;
     let mut data = serde_json::json!({ "report": report, "pack_id": pack_id, "statuses": super::status::for_typst() });
     make_printable(&mut data, &mut HashMap::new());
-    let world = ReportWorld {
-        main: Source::new(file_id("report.typ"), TEMPLATE.to_string()),
-        files: HashMap::from([
-            (file_id("data.json"), Bytes::new(serde_json::to_vec(&data).expect("report serialises"))),
-            (file_id("snapshot.json"), Bytes::new(snapshot_json.as_bytes().to_vec())),
-            (file_id("results.json"), Bytes::new(results_json.as_bytes().to_vec())),
-        ]),
-        today,
-    };
+    make_breakable(&mut data["report"]);
+    let data = serde_json::to_vec(&data).expect("report serialises");
+    let lent: Vec<Arc<Vec<u8>>> = attachments.iter_mut().map(|(_, b)| Arc::new(std::mem::take(*b))).collect();
+    let mut files = HashMap::from([(file_id("data.json"), Bytes::new(data))]);
+    for ((name, _), bytes) in attachments.iter().zip(&lent) {
+        files.insert(file_id(name), Bytes::new(Lent(bytes.clone())));
+    }
+    let world = ReportWorld { main: Source::new(file_id("report.typ"), TEMPLATE.to_string()), files, today };
     let compiled = typst::compile::<PagedDocument>(&world).output;
     let result = compiled.and_then(|doc| {
         let options = PdfOptions {
@@ -191,10 +264,7 @@ pub fn pdf(
         };
         typst_pdf::pdf(&doc, &options)
     });
-    // typst memoises across compilations; a long-running process (or a big
-    // estate) would otherwise keep every intermediate result.
-    comemo::evict(0);
-    result.map_err(|diags| {
+    let result = result.map_err(|diags| {
         RenderError::Template(
             diags
                 .iter()
@@ -211,5 +281,14 @@ pub fn pdf(
                 .collect::<Vec<_>>()
                 .join("; "),
         )
-    })
+    });
+    drop(world);
+    // typst memoises across compilations; a long-running process (or a big
+    // estate) would otherwise keep every intermediate result, and the
+    // attachments with them.
+    comemo::evict(0);
+    for ((_, b), bytes) in attachments.iter_mut().zip(lent) {
+        **b = Arc::try_unwrap(bytes).unwrap_or_else(|shared| shared.as_ref().clone());
+    }
+    result
 }

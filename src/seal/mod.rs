@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey};
 use zip::write::SimpleFileOptions;
 
-pub use verify::{Limits, Verified, VerifyError, verify};
+pub use verify::{Limits, Members, Verified, VerifyError, read_members, verify};
 
 /// SSHSIG namespace: a signature made for a pack cannot be replayed as,
 /// say, a git commit signature, and vice versa.

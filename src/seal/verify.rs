@@ -456,6 +456,48 @@ pub fn verify<R: Read + Seek>(
     })
 }
 
+/// Members of a pack read through the same strict reader `verify` uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Members {
+    /// Each member asked for that the pack holds, by name.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// The pack id, from its `SHA256SUMS` (as `verify` computes it).
+    pub pack_id: String,
+    /// The time every entry is stamped with: the snapshot's collection
+    /// time, to the two seconds a zip records.
+    pub stamp: Option<chrono::NaiveDateTime>,
+}
+
+/// Read the members `wanted` names (those present, each at most its size
+/// in bytes) and the pack id from a pack, after the same structure checks
+/// as `verify` (one end record, entries tiling the file, no extra fields,
+/// safe names, sizes and CRC-32 as declared) but without the signature:
+/// callers that need it verify first, and then hold each member to the
+/// verified hashes.
+pub fn read_members<R: Read + Seek>(
+    mut zip: R,
+    limits: Limits,
+    wanted: &[(&str, u64)],
+) -> Result<Members, VerifyError> {
+    let list = entries(&mut zip, limits)?;
+    let by_name: BTreeMap<&str, &Entry> = list.iter().map(|e| (e.name.as_str(), e)).collect();
+    let sums = by_name.get(MANIFEST).ok_or(VerifyError::NoManifest)?;
+    let sums = read_entry(&mut zip, sums, MAX_MANIFEST)?;
+    let text = std::str::from_utf8(&sums).map_err(|_| VerifyError::BadManifestLine { line: 1 })?;
+    parse_manifest(text)?;
+    let mut files = BTreeMap::new();
+    for (name, limit) in wanted {
+        if let Some(e) = by_name.get(name) {
+            files.insert(name.to_string(), read_entry(&mut zip, e, *limit)?);
+        }
+    }
+    let stamp = list.first().and_then(|e| zip::DateTime::try_from_msdos(e.dos_date, e.dos_time).ok()).and_then(|t| {
+        chrono::NaiveDate::from_ymd_opt(t.year().into(), t.month().into(), t.day().into())
+            .and_then(|d| d.and_hms_opt(t.hour().into(), t.minute().into(), t.second().into()))
+    });
+    Ok(Members { files, pack_id: crate::pack::id(text), stamp })
+}
+
 /// Packs are reproducible: sealing the same files with the same stamp
 /// gives the same bytes, so any byte this comparison finds different was
 /// put there by something other than evidence-pack.

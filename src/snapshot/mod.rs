@@ -6,8 +6,9 @@
 //! from "we could not see".
 
 pub mod kinds;
+pub mod write;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -93,6 +94,39 @@ pub struct Account {
     /// be listed or the snapshot predates this field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regions_enabled: Option<Vec<String>>,
+    /// Regions of [`Account::regions`] that could not be read, or where one
+    /// service could not be: an SCP's explicit deny on every call there, or
+    /// a service AWS does not offer in the region. Stated as coverage (like
+    /// a region left out), not as evidence errors on every control.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions_unreadable: Vec<UnreadableRegion>,
+    /// HTTP requests sent to each service (by its SigV4 signing name),
+    /// retries included; absent in snapshots from before it was counted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub calls: BTreeMap<String, u64>,
+}
+
+impl Account {
+    /// The regions read: [`Account::regions`] but those where no service
+    /// could be read.
+    pub fn regions_read(&self) -> impl Iterator<Item = &String> + '_ {
+        self.regions.iter().filter(|r| !self.regions_unreadable.iter().any(|u| u.service.is_none() && &u.region == *r))
+    }
+}
+
+/// A region (or one service in it) that could not be read in an account.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UnreadableRegion {
+    pub region: String,
+    /// The service that is not available there (`guardduty`); `None` when
+    /// no service in the region could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// What AWS answered, as a collection error's code and message.
+    pub code: String,
+    pub message: String,
+    /// The evidence kinds this leaves without that region.
+    pub resource_types: Vec<String>,
 }
 
 /// Where one item of evidence came from.
@@ -187,6 +221,7 @@ impl Snapshot {
             if let Some(enabled) = &mut a.regions_enabled {
                 enabled.sort();
             }
+            a.regions_unreadable.sort_by(|x, y| (&x.region, &x.service).cmp(&(&y.region, &y.service)));
         }
         self.resources
             .sort_by(|a, b| (&a.kind, &a.account, &a.region, &a.id).cmp(&(&b.kind, &b.account, &b.region, &b.id)));
@@ -202,7 +237,7 @@ impl Snapshot {
     }
 
     pub fn regions(&self) -> BTreeSet<&str> {
-        self.accounts.iter().flat_map(|a| a.regions.iter().map(String::as_str)).collect()
+        self.accounts.iter().flat_map(|a| a.regions_read().map(String::as_str)).collect()
     }
 
     /// When `account` was read: its own window if it has one, else the

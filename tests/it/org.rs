@@ -157,6 +157,25 @@ async fn an_organisation_in_one_run_and_in_three_shards() {
         all.iter().map(|a| (a.clone(), if *a == untrailed { "fail" } else { "pass" }.to_string())).collect();
     assert_eq!(by_account(ct), expected, "{ct:#}");
 
+    // Before, nothing said how many calls a run made of each account. Each
+    // account's own requests are counted per service, and the report's
+    // collection appendix gives them, one row per account.
+    let snapshot = json(&snap);
+    let report = String::from_utf8(entry(&zip, "report.md")).unwrap();
+    let appendix = report.split("## Appendix: collection\n").nth(1).expect("a collection appendix");
+    for a in snapshot["accounts"].as_array().unwrap() {
+        let id = a["account_id"].as_str().unwrap();
+        let calls = a["calls"].as_object().unwrap_or_else(|| panic!("no call counts for {id}: {a:#}"));
+        for service in ["ec2", "iam", "s3", "cloudtrail"] {
+            assert!(calls.get(service).and_then(Value::as_u64).is_some_and(|n| n > 0), "{id}: {calls:?}");
+        }
+        let total: u64 = calls.values().filter_map(Value::as_u64).sum();
+        let row =
+            appendix.lines().find(|l| l.starts_with(&format!("| {id} |"))).unwrap_or_else(|| panic!("{appendix}"));
+        assert!(row.contains(&format!("| {total}: ")) && row.contains(&format!("ec2 {}", calls["ec2"])), "{row}");
+    }
+    assert!(!entry(&zip, "results.json").windows(7).any(|w| w == b"\"calls\""), "call counts stay out of results.json");
+
     // Three shards, each its own process, then one pack.
     let mut shards = Vec::new();
     let mut seen = Vec::new();

@@ -57,16 +57,15 @@ fn every_control_in_the_catalog_has_a_result() {
     }
 }
 
-/// A big estate: long tables appear once, in the appendix, and each control
-/// repeats only its flagged rows.
-#[test]
-fn long_tables_go_to_the_appendix() {
+/// The example account with `groups` more security groups of 20 rules
+/// each, one of them (port 22) open to the Internet.
+fn with_open_groups(groups: usize) -> Snapshot {
     let mut s = example();
     let template = s.resources.iter().find(|r| r.kind == "ec2.security_group").unwrap().clone();
-    for g in 0..30 {
+    for g in 0..groups {
         let mut r = template.clone();
-        r.id = format!("sg-estate-{g}");
-        r.data["group_id"] = format!("sg-estate-{g}").into();
+        r.id = format!("sg-estate-{g:03}");
+        r.data["group_id"] = format!("sg-estate-{g:03}").into();
         r.data["is_default"] = false.into();
         r.data["egress"] = serde_json::json!([]);
         r.data["ingress"] = (0..20)
@@ -74,17 +73,165 @@ fn long_tables_go_to_the_appendix() {
             .collect();
         s.resources.push(r);
     }
+    s
+}
+
+/// A big estate: under a control, every flagged row and a fixed sample of
+/// the rest, saying so and naming the CSV that holds every row. Before, a
+/// control showed at most 50 flagged rows, so with 60 open groups ten
+/// failing rows were missing from the report (a false pass to a reader),
+/// and the full 1,200-row table was printed in an appendix.
+#[test]
+fn a_long_table_shows_every_flagged_row_and_a_stated_sample() {
+    let s = with_open_groups(60);
     let catalog = Catalog::builtin();
     let results = evaluate::evaluate(&s, &catalog);
     let report = render::build(&s, "x", &catalog, &results);
-    assert_eq!(report.evidence.len(), 1, "one appendix table, for security groups");
-    assert!(report.evidence[0].rows.len() > 600);
     let ec2_13 = report.controls.iter().find(|c| c.id == "EC2.13").unwrap();
-    let excerpt = &ec2_13.tables[0];
-    assert!(excerpt.rows.iter().all(|r| r.flagged) && excerpt.rows.len() == 30, "{}", excerpt.rows.len());
-    assert!(excerpt.note.contains("appendix"));
+    assert!(ec2_13.failing.len() >= 60, "{}", ec2_13.reason);
+    let t = ec2_13.tables.iter().find(|t| t.kind == "ec2.security_group").unwrap();
+    let flagged = t.rows.iter().filter(|r| r.flagged).count();
+    assert!(flagged >= ec2_13.failing.len(), "every failing row: {flagged}");
+    let sampled = t.rows.len() - flagged;
+    assert!(sampled > 0 && sampled <= render::evidence::SAMPLE_ROWS, "{sampled}");
+    assert!(t.total_rows > 1200, "{}", t.total_rows);
+    assert!(t.rows[..flagged].iter().all(|r| r.flagged), "flagged rows first");
+    assert!(
+        t.note.contains(&format!("Showing the {flagged} flagged rows and a fixed sample of {sampled} of the other"))
+            && t.note.contains("evidence/ec2.security_group.csv"),
+        "{}",
+        t.note
+    );
+    assert!(t.counts.starts_with(&format!("{} resources (", s.of_kind("ec2.security_group").count())), "{}", t.counts);
+    assert!(t.counts.contains(&format!("{} failing", ec2_13.failing.len())), "{}", t.counts);
+    // The sample is the same every run and in every control that reads
+    // the kind without flagging it.
+    let again = render::build(&s, "x", &catalog, &evaluate::evaluate(&s, &catalog));
+    let again = again.controls.iter().find(|c| c.id == "EC2.13").unwrap();
+    let t2 = again.tables.iter().find(|t| t.kind == "ec2.security_group").unwrap();
+    assert_eq!(t.rows, t2.rows);
+    // No appendix of full tables: the CSV holds them, every row.
+    let csv = report.evidence_csv.iter().find(|(n, _)| n == "evidence/ec2.security_group.csv").unwrap();
+    let mut reader = csv::Reader::from_reader(csv.1.as_slice());
+    assert_eq!(reader.records().count(), t.total_rows);
     let md = render::markdown(&report).unwrap();
-    assert!(md.contains("## Appendix: evidence tables"));
+    assert!(!md.contains("## Appendix: evidence tables"));
+    assert!(md.contains("| `evidence/ec2.security_group.csv` | Security group rules |"), "the appendix lists the CSVs");
+}
+
+/// Every kind gets `evidence/<kind>.csv`: a header of the fixed columns and
+/// the table's own, one record per table row, each naming its resource; a
+/// name holding a comma, a quote or a line break stays in its cell, and one
+/// a spreadsheet would run as a formula is written as text.
+#[test]
+fn evidence_csvs_hold_every_row_as_rfc_4180() {
+    let mut s = example();
+    let hostile = "a,b \"quoted\"\nline two";
+    let g = s.resources.iter_mut().find(|r| r.kind == "iam.group").unwrap();
+    g.data["name"] = hostile.into();
+    let u = s.resources.iter_mut().find(|r| r.kind == "iam.user").unwrap();
+    u.data["name"] = "=HYPERLINK(\"http://evil.example\")".into();
+    let catalog = Catalog::builtin();
+    let results = evaluate::evaluate(&s, &catalog);
+    let report = render::build(&s, "x", &catalog, &results);
+    let names: Vec<&str> = report.evidence_csv.iter().map(|(n, _)| n.as_str()).collect();
+    let mut kinds: Vec<&str> = s.resources.iter().map(|r| r.kind.as_str()).collect();
+    kinds.sort();
+    kinds.dedup();
+    for k in &kinds {
+        let name = format!("evidence/{k}.csv");
+        assert!(names.contains(&name.as_str()), "{name} missing from {names:?}");
+        assert!(evidence_pack::seal::name::problem(&name).is_none(), "{name}");
+    }
+    for (name, bytes) in &report.evidence_csv {
+        let kind = name.trim_start_matches("evidence/").trim_end_matches(".csv");
+        let info = render::tables::info(kind).unwrap();
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        let expected: Vec<&str> = render::evidence::CSV_COLUMNS.iter().chain(info.columns).copied().collect();
+        assert_eq!(header, expected, "{name}");
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let file = report.evidence.iter().find(|f| &f.name == name).unwrap();
+        assert_eq!(records.len().to_string(), file.rows.replace(',', ""), "{name}");
+        for r in &records {
+            assert_eq!(r.len(), header.len(), "{name}: {r:?}");
+            assert!(s.resources.iter().any(|x| x.id == r[2] && x.kind == kind), "{name}: unknown resource {}", &r[2]);
+        }
+        assert!(bytes.ends_with(b"\r\n"), "{name}: CRLF line ends");
+    }
+    let groups = &report.evidence_csv.iter().find(|(n, _)| n == "evidence/iam.group.csv").unwrap().1;
+    let cells: Vec<String> = csv::Reader::from_reader(groups.as_slice())
+        .records()
+        .flat_map(|r| r.unwrap().iter().map(String::from).collect::<Vec<_>>())
+        .collect();
+    assert!(cells.iter().any(|c| c == hostile), "the name is one cell, as it was");
+    let users =
+        String::from_utf8(report.evidence_csv.iter().find(|(n, _)| n == "evidence/iam.user.csv").unwrap().1.clone())
+            .unwrap();
+    assert!(users.contains("'=HYPERLINK"), "a formula is text: {users}");
+}
+
+/// Controls with nothing to report that read the same evidence share one
+/// section, where the first of them is; each keeps its verdict and reason.
+/// Before, each had a page of its own, most of it empty.
+#[test]
+fn quiet_controls_on_the_same_evidence_share_a_section() {
+    let snapshot = example();
+    let catalog = Catalog::builtin();
+    let results = evaluate::evaluate(&snapshot, &catalog);
+    let report = render::build(&snapshot, "x", &catalog, &results);
+    let mut ids: Vec<&str> = report.controls.iter().map(|c| c.id.as_str()).collect();
+    ids.sort();
+    let mut all: Vec<&str> = results.controls.iter().map(|c| c.id.as_str()).collect();
+    all.sort();
+    assert_eq!(ids, all, "every control once");
+    let mut groups = 0;
+    let mut i = 0;
+    while i < report.controls.len() {
+        let c = &report.controls[i];
+        if let Some(g) = &c.group {
+            groups += 1;
+            let n = report.controls[i..]
+                .iter()
+                .take_while(|m| m.grouped)
+                .position(|m| !m.shared_tables.is_empty())
+                .unwrap()
+                + 1;
+            let members = &report.controls[i..i + n];
+            assert!(n > 1, "{}: a group of one", g.title);
+            let kinds = |id: &str| {
+                let mut k = catalog.controls.iter().find(|x| x.id == id).unwrap().evidence.clone();
+                k.sort();
+                k.dedup();
+                k
+            };
+            for m in members {
+                assert!(m.grouped && m.tables.is_empty(), "{}", m.id);
+                assert!(m.status == "pass" || m.status == "not_applicable", "{}: {}", m.id, m.status);
+                assert!(!m.reason.is_empty() && m.failing.is_empty());
+                assert_eq!(
+                    kinds(&m.id),
+                    kinds(&members[0].id),
+                    "{} and {} read different evidence",
+                    m.id,
+                    members[0].id
+                );
+                assert!(g.text.contains(&m.id), "{}", g.text);
+            }
+            let shared: Vec<&str> = members[n - 1].shared_tables.iter().map(|t| t.kind.as_str()).collect();
+            let mut shared_sorted = shared.clone();
+            shared_sorted.sort();
+            shared_sorted.dedup();
+            assert_eq!(shared_sorted, kinds(&members[0].id), "{}", g.title);
+            i += n;
+        } else {
+            assert!(!c.grouped, "{} is grouped without a group heading before it", c.id);
+            i += 1;
+        }
+    }
+    assert!(groups > 0, "the demo has controls passing on the same evidence");
+    // A failing control is never folded into a group.
+    assert!(report.controls.iter().filter(|c| c.status == "fail").all(|c| !c.grouped));
 }
 
 /// Snapshots of several accounts make one pack covering all of them.

@@ -47,51 +47,34 @@ pub struct Table {
     /// Earliest and latest collection time of the rows, formatted.
     pub collected: String,
     pub columns: Vec<String>,
-    /// Relative column widths, from the longest cell in each column: lets
-    /// the PDF lay out a long table without measuring every cell first.
+    /// Relative widths of the columns after the key columns, in tenths of
+    /// a character, fitted to the page (see [`fit`]): the PDF lays a table
+    /// out without measuring every cell, and it never leaves the page.
     pub widths: Vec<usize>,
+    /// The longest run of characters the PDF may leave unbroken in a cell
+    /// of this table; [`fit`] sized the columns for it.
+    pub wrap: usize,
     /// Leading columns that name the resource a row belongs to; a layout may
     /// print them once per run of rows of the same resource.
     pub key_columns: usize,
+    /// The rows shown: every flagged row, then the whole table or a fixed
+    /// sample of the rest (see `note`).
     pub rows: Vec<Row>,
-    /// Rows in the full table; more than `rows` holds when this is an excerpt.
+    /// Rows in the full table, which `csv` holds.
     pub total_rows: usize,
-    /// Says what an excerpt leaves out, and where the rest is.
+    /// Resources by state for the control: "12 resources: 1 failing, 11
+    /// not flagged."
+    pub counts: String,
+    /// The pack member holding every row: `evidence/<kind>.csv`.
+    pub csv: String,
+    /// Says what a cut table leaves out and where the rest is, and names
+    /// resources that could not be read.
     pub note: String,
-    /// `aws` CLI commands that reproduce the rows.
+    /// `aws` CLI commands that reproduce the rows shown.
     pub cli: Vec<String>,
     /// The one line shown instead of the table when the kind has no
     /// resources (an empty table would show an empty source); "" otherwise.
     pub empty: String,
-}
-
-/// Tables up to this many rows appear in full under each control; longer
-/// ones appear once in the evidence appendix, with only their flagged rows
-/// under the control, so a 10,000-rule estate is not printed five times.
-pub const INLINE_ROWS: usize = 40;
-/// At most this many flagged rows are repeated under a control.
-pub const EXCERPT_ROWS: usize = 50;
-
-impl Table {
-    /// The view shown under a control: the whole table if short, else its
-    /// flagged rows.
-    pub fn excerpt(mut self) -> Table {
-        if self.rows.len() <= INLINE_ROWS {
-            return self;
-        }
-        let flagged = self.rows.iter().filter(|r| r.flagged).count();
-        self.rows.retain(|r| r.flagged);
-        self.rows.truncate(EXCERPT_ROWS);
-        let unreadable = std::mem::take(&mut self.note);
-        self.note = format!(
-            "{unreadable}{}Showing {} of the {} flagged rows out of {}; the full table is in the appendix \"Evidence tables\".",
-            if unreadable.is_empty() { "" } else { " " },
-            self.rows.len(),
-            flagged,
-            self.total_rows
-        );
-        self
-    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -155,10 +138,9 @@ pub struct TableInfo {
     pub columns: &'static [&'static str],
     pub key_columns: usize,
     /// Parses the resource's data and gives its commands and rows.
-    fill: fn(&At) -> Filled,
+    pub(crate) fill: fn(&At) -> Filled,
     /// A resource of the kind with every field empty, for the layout tests.
-    #[cfg(test)]
-    sample: fn() -> serde_json::Value,
+    pub sample: fn() -> serde_json::Value,
 }
 
 impl TableInfo {
@@ -169,14 +151,13 @@ impl TableInfo {
             columns: T::COLUMNS,
             key_columns: T::KEY_COLUMNS,
             fill: fill::<T>,
-            #[cfg(test)]
             sample: || serde_json::to_value(T::default()).expect("kind serialises"),
         }
     }
 }
 
 /// A resource's `aws` commands and rows, or why its data does not parse.
-type Filled = Result<(Vec<String>, Vec<Row>), serde_json::Error>;
+pub(crate) type Filled = Result<(Vec<String>, Vec<Row>), serde_json::Error>;
 
 fn fill<T: EvidenceTable>(at: &At) -> Filled {
     let x: T = serde_json::from_value(at.resource.data.clone())?;
@@ -260,72 +241,9 @@ fn title_case(s: &str) -> String {
     }
 }
 
-/// Build the table for one kind, flagging rows of the `failing` resource ids.
-/// `None` for kinds that have no table of their own.
-pub fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Option<Table> {
-    let t = info(kind)?;
-    let items: Vec<&Resource> = snapshot.of_kind(kind).collect();
-    let multi_account = snapshot.accounts.len() > 1;
-    let mut rows: Vec<Row> = Vec::new();
-    let mut cli: BTreeSet<String> = BTreeSet::new();
-    let mut unreadable: Vec<String> = Vec::new();
-    for r in &items {
-        let at = At { resource: r, flagged: failing.contains(&r.id), now: snapshot.collected_at.finished };
-        match (t.fill)(&at) {
-            Ok((commands, mut own)) => {
-                cli.extend(commands);
-                if multi_account {
-                    for row in &mut own {
-                        row.cells.insert(0, r.account.clone());
-                    }
-                }
-                rows.extend(own);
-            }
-            // Named in the table's note, so a resource that does not parse
-            // is visible instead of silently left out.
-            Err(e) => unreadable.push(format!("{} ({e})", r.id)),
-        }
-    }
-    let mut columns: Vec<String> = t.columns.iter().map(|c| c.to_string()).collect();
-    if multi_account {
-        columns.insert(0, "Account".into());
-    }
-    // Failing resources first, keeping each group's own order.
-    rows.sort_by_key(|r| !r.flagged);
-    let operations: BTreeSet<String> = items.iter().map(|r| r.source.operation.clone()).collect();
-    let first = items.iter().map(|r| r.source.collected_at).min();
-    let last = items.iter().map(|r| r.source.collected_at).max();
-    let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
-    let collected = match (first.map(fmt), last.map(fmt)) {
-        (Some(f), Some(l)) if f == l => f,
-        (Some(f), Some(l)) => format!("{} to {l}", f.trim_end_matches(" UTC")),
-        _ => "-".into(),
-    };
-    Some(Table {
-        kind: kind.to_string(),
-        title: t.title.to_string(),
-        operations: operations.into_iter().collect(),
-        collected,
-        widths: (0..columns.len())
-            .map(|i| {
-                let longest =
-                    rows.iter().map(|r| r.cells[i].chars().count()).chain([columns[i].len()]).max().unwrap_or(1);
-                longest.clamp(4, 36)
-            })
-            .collect(),
-        key_columns: if t.key_columns == 0 { 0 } else { t.key_columns + usize::from(multi_account) },
-        columns,
-        total_rows: rows.len(),
-        note: unreadable_note(&unreadable),
-        empty: if items.is_empty() { empty_line(snapshot, kind, t.title) } else { String::new() },
-        rows,
-        cli: cli.into_iter().collect(),
-    })
-}
-
 /// What a table of no resources says: none found, or none read where
 /// collecting them failed, so an empty table never reads as a clean one.
-fn empty_line(snapshot: &Snapshot, kind: &str, title: &str) -> String {
+pub(crate) fn empty_line(snapshot: &Snapshot, kind: &str, title: &str) -> String {
     // "Security groups" reads "security groups" mid-sentence; names such
     // as "S3 buckets" or "Secrets Manager secrets" keep their capitals.
     let mut chars = title.chars();
@@ -353,23 +271,184 @@ fn empty_line(snapshot: &Snapshot, kind: &str, title: &str) -> String {
     }
 }
 
-fn unreadable_note(unreadable: &[String]) -> String {
-    match unreadable {
-        [] => String::new(),
-        [one] => format!("1 resource could not be read: {one}."),
-        many => format!("{} resources could not be read: {}.", many.len(), many.join("; ")),
+/// At most this many unreadable resources are named in a table's note; a
+/// hostile snapshot could hold a hundred thousand.
+const UNREADABLE_NAMED: usize = 10;
+
+/// `total` unreadable resources, of which `named` are listed.
+pub(crate) fn unreadable_note(named: &[String], total: usize) -> String {
+    let more = total.saturating_sub(named.len());
+    let more = if more > 0 { format!("; and {} more", thousands(more)) } else { String::new() };
+    match (named, total) {
+        ([], _) => String::new(),
+        ([one], 1) => format!("1 resource could not be read: {one}."),
+        (many, _) => format!("{} resources could not be read: {}{more}.", thousands(total), many.join("; ")),
     }
 }
 
-/// Tables for a list of kinds, skipping kinds without a table.
-pub fn tables(snapshot: &Snapshot, kinds: &[String], failing: &BTreeSet<String>) -> Vec<Table> {
-    let mut seen = BTreeSet::new();
-    kinds.iter().filter(|k| seen.insert(k.as_str())).filter_map(|k| table(snapshot, k, failing)).collect()
+pub(crate) fn keep_unreadable(named: &mut Vec<String>, what: String) {
+    if named.len() < UNREADABLE_NAMED {
+        named.push(what);
+    }
+}
+
+/// `1300` as "1,300".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Where the PDF may break a line inside a word besides spaces: after
+/// these, as in an ARN, a path or a key id. typst breaks after `-` itself.
+const BREAK_AFTER: &[char] = &['/', ':', '.', '_', ',', '=', '@', '|', '+'];
+
+/// `s` with a zero-width space wherever the PDF may break it: after
+/// [`BREAK_AFTER`] characters, and inside any run longer than `wrap`
+/// characters, so no cell is wider than its column. typst prints no glyph
+/// for it, and pdftotext leaves it out of the text.
+pub fn breakable(s: &str, wrap: usize) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    let mut run = 0;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        run = if c.is_whitespace() || c == '-' || c == '\u{200b}' { 0 } else { run + width(c) };
+        let next_breaks = chars.peek().is_none_or(|n| n.is_whitespace());
+        if !next_breaks && (BREAK_AFTER.contains(&c) || run >= wrap) {
+            out.push('\u{200b}');
+            run = 0;
+        }
+    }
+    out
+}
+
+/// How many character widths `c` takes: two for the wide CJK and emoji
+/// forms, one otherwise.
+fn width(c: char) -> usize {
+    if (c as u32) >= 0x1100 && !matches!(c as u32, 0x2000..=0x2fff) { 2 } else { 1 }
+}
+
+/// The longest unbroken run in `s` once [`breakable`], in character widths.
+fn longest_run(s: &str, wrap: usize) -> usize {
+    let (mut run, mut longest) = (0, 0);
+    for c in s.chars() {
+        run = if c.is_whitespace() || c == '-' { 0 } else { run + width(c) };
+        longest = longest.max(run);
+        if BREAK_AFTER.contains(&c) || run >= wrap {
+            run = 0;
+        }
+    }
+    longest
+}
+
+/// Characters of 7.5 pt text, at their widest, that fit across the PDF's
+/// text area (A4 less 1.7 cm margins: 499 pt) with `columns` cells, each
+/// padded 3.5 pt a side. Libertinus Serif averages about 0.45 em a
+/// character; 0.55 em (4.1 pt) leaves room for capitals and digits.
+fn capacity(columns: usize) -> usize {
+    ((499.0 - 7.0 * columns as f64) / 4.1).max(0.0) as usize
+}
+
+/// Column widths that fit the page, for the columns after `key` of a
+/// table, and the longest unbroken run the PDF must keep to for them (see
+/// [`breakable`]). Each column wants its longest cell (capped), needs at
+/// least its longest unbreakable run, and shares what is left in
+/// proportion to what it wants beyond that; so a wide table wraps its long
+/// identifiers rather than run off the right margin.
+pub fn fit(columns: &[String], rows: &[Row], key: usize) -> (Vec<usize>, usize) {
+    let n = columns.len().saturating_sub(key).max(1);
+    let room = capacity(n);
+    // Narrower runs for tables with many columns, never below 4 characters.
+    let wrap = (room / n).clamp(4, 14);
+    let cells = |i: usize| rows.iter().map(move |r| r.cells.get(i).map(String::as_str).unwrap_or(""));
+    let wide = |s: &str| s.chars().map(width).sum::<usize>();
+    let (mut want, mut need) = (Vec::new(), Vec::new());
+    for i in key..columns.len().max(key + 1) {
+        let header = columns.get(i).map(String::as_str).unwrap_or("");
+        let w = cells(i).chain([header]).map(wide).max().unwrap_or(1).clamp(3, 40);
+        let m = cells(i).chain([header]).map(|s| longest_run(s, wrap)).max().unwrap_or(1).clamp(1, w);
+        want.push(w);
+        need.push(m);
+    }
+    let (total_want, total_need): (usize, usize) = (want.iter().sum(), need.iter().sum());
+    let widths = if total_want <= room || total_want == total_need {
+        want.iter().map(|w| w * 10).collect()
+    } else {
+        // Tenths of a character: typst shares the width out by these.
+        let spare = room.saturating_sub(total_need) * 10;
+        want.iter()
+            .zip(&need)
+            .map(|(w, m)| m * 10 + spare * (w - m) / (total_want - total_need))
+            .map(|w| w.max(10))
+            .collect()
+    };
+    (widths, wrap)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::snapshot::Snapshot;
+
+    /// One kind's table as a control that flags `failing` shows it.
+    fn table(snapshot: &Snapshot, kind: &str, failing: &BTreeSet<String>) -> Option<Table> {
+        let failing: BTreeSet<&str> = failing.iter().map(String::as_str).collect();
+        let wanted = BTreeSet::from([kind]);
+        let evidence = crate::render::evidence::Evidence::build(snapshot, &wanted);
+        evidence.tables(&[kind.to_string()], &failing, &BTreeSet::new()).pop()
+    }
+
+    /// A 60-character ARN in a column a tenth of the page wide ran off the
+    /// right margin: now it breaks after its separators, and no run is
+    /// longer than the table's wrap.
+    #[test]
+    fn breakable_leaves_no_run_longer_than_wrap() {
+        let arn = "arn:aws:kms:us-east-1:992382705250:key/2ecc2c20608742309e56b8385255a08e";
+        let b = breakable(arn, 10);
+        assert_eq!(b.replace('\u{200b}', ""), arn, "only break points are added");
+        assert!(b.split(['\u{200b}', '-', ' ']).all(|part| part.chars().count() <= 10), "{b:?}");
+        assert!(b.starts_with("arn:\u{200b}aws:\u{200b}kms:"), "{b:?}");
+        assert_eq!(breakable("Enabled, every 365 days", 10), "Enabled, every 365 days", "spaces break already");
+        assert_eq!(longest_run(arn, 10), 10);
+    }
+
+    /// The KMS keys table's last column, "Rotation", ran off the page: its
+    /// columns were as wide as their longest cells and the last got what
+    /// was left, which was less than nothing.
+    #[test]
+    fn fit_keeps_wide_tables_on_the_page() {
+        let columns: Vec<String> = (0..12).map(|i| format!("Column number {i}")).collect();
+        let long = "x".repeat(80);
+        let rows = vec![Row { cells: (0..12).map(|_| long.clone()).collect(), flagged: false }];
+        let (widths, wrap) = fit(&columns, &rows, 0);
+        assert_eq!(widths.len(), 12);
+        // Each column gets at least its longest unbroken run, and together
+        // they fit what the page holds.
+        assert!(widths.iter().all(|w| *w >= wrap * 10), "{widths:?} {wrap}");
+        assert!(widths.iter().sum::<usize>() <= capacity(12) * 10 + 12, "{widths:?}");
+        // A narrow table keeps what it wants.
+        let (widths, _) = fit(
+            &["Region".into(), "Key".into()],
+            &[Row { cells: vec!["us-east-1".into(), "k".into()], flagged: false }],
+            0,
+        );
+        assert_eq!(widths, [90, 30]);
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(
+            [thousands(0), thousands(999), thousands(1300), thousands(1_234_567)],
+            ["0", "999", "1,300", "1,234,567"]
+        );
+    }
 
     /// A kind left out of [`TABLES`] would vanish from every report that
     /// names it as evidence; one listed twice would shadow its twin.
@@ -421,7 +500,7 @@ mod tests {
         }
         for t in TABLES {
             let table = table(&snapshot, t.kind, &BTreeSet::new()).unwrap();
-            assert!(table.note.is_empty(), "{}: {}", t.kind, table.note);
+            assert!(!table.note.contains("could not be read"), "{}: {}", t.kind, table.note);
             for row in &table.rows {
                 assert_eq!(row.cells.len(), table.columns.len(), "{}: {:?}", t.kind, row.cells);
             }

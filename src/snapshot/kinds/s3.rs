@@ -58,8 +58,9 @@ pub struct Bucket {
     pub lifecycle_rules_disabled: i64,
     pub object_lock: bool,
     pub event_notifications: bool,
-    /// Settings whose read failed (`versioning`, `policy`, …): their fields
-    /// above are defaults, not evidence, and checks leave the bucket out.
+    /// Settings whose read failed (`versioning`, `policy`, …), or that a
+    /// `run` did not read as its catalog never does: their fields above are
+    /// defaults, not evidence, and checks leave the bucket out.
     pub unreadable: Vec<String>,
 }
 kind!(Bucket, "s3.bucket", "S3 bucket");
