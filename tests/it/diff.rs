@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::harness::{Moto, REGION, entry, keypair, run, settle_bucket};
+use crate::harness::{Moto, REGION, entry, keypair, open_ssh, run, settle_bucket};
 
 const ACCOUNT: &str = "123456789012";
 
@@ -31,19 +31,6 @@ fn catalog_of(dir: &Path, ids: &[&str]) -> PathBuf {
     let path = dir.join("controls.yaml");
     std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
     path
-}
-
-async fn open_ssh(ec2: &aws_sdk_ec2::Client, name: &str) -> String {
-    use aws_sdk_ec2::types::{IpPermission, IpRange};
-    let id = ec2.create_security_group().group_name(name).description(name).send().await.unwrap().group_id.unwrap();
-    let perm = IpPermission::builder()
-        .ip_protocol("tcp")
-        .from_port(22)
-        .to_port(22)
-        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-        .build();
-    ec2.authorize_security_group_ingress().group_id(&id).ip_permissions(perm).send().await.unwrap();
-    id
 }
 
 fn collect(moto: &Moto, out: &Path) {

@@ -370,3 +370,18 @@ pub async fn network_acl(ec2: &aws_sdk_ec2::Client) -> String {
     let vpc = default_vpc(ec2).await;
     ec2.create_network_acl().vpc_id(vpc).send().await.unwrap().network_acl.unwrap().network_acl_id.unwrap()
 }
+
+/// A security group `name` open to the world on SSH (port 22 from
+/// 0.0.0.0/0); its id.
+pub async fn open_ssh(ec2: &aws_sdk_ec2::Client, name: &str) -> String {
+    use aws_sdk_ec2::types::{IpPermission, IpRange};
+    let id = ec2.create_security_group().group_name(name).description(name).send().await.unwrap().group_id.unwrap();
+    let perm = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(22)
+        .to_port(22)
+        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+        .build();
+    ec2.authorize_security_group_ingress().group_id(&id).ip_permissions(perm).send().await.unwrap();
+    id
+}

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use aws_config::SdkConfig;
 use serde_json::Value;
 
-use crate::harness::{Moto, REGION, by_account, control, entry, json, keypair, run, settle_bucket};
+use crate::harness::{Moto, REGION, by_account, control, entry, json, keypair, open_ssh, run, settle_bucket};
 
 const MANAGEMENT: &str = "123456789012";
 
@@ -68,28 +68,6 @@ async fn trail(cfg: &SdkConfig, account: &str) {
     ct.start_logging().name("org").send().await.unwrap();
 }
 
-/// A security group open to the world on SSH; its id.
-async fn open_ssh(cfg: &SdkConfig) -> String {
-    use aws_sdk_ec2::types::{IpPermission, IpRange};
-    let ec2 = aws_sdk_ec2::Client::new(cfg);
-    let id = ec2.create_security_group().group_name("ssh-anywhere").description("x").send().await.unwrap().group_id;
-    let id = id.unwrap();
-    ec2.authorize_security_group_ingress()
-        .group_id(&id)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(22)
-                .to_port(22)
-                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    id
-}
-
 fn results(zip: &Path) -> Value {
     serde_json::from_slice(&entry(zip, "results.json")).unwrap()
 }
@@ -118,7 +96,7 @@ async fn an_organisation_in_one_run_and_in_three_shards() {
             trail(&cfg, m).await;
         }
         if *m == open {
-            group = open_ssh(&cfg).await;
+            group = open_ssh(&aws_sdk_ec2::Client::new(&cfg), "ssh-anywhere").await;
         }
     }
     let mut all: Vec<String> = members.iter().cloned().chain([MANAGEMENT.to_string()]).collect();

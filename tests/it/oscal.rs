@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{BIN, Moto, REGION, control, entry, keypair, run};
+use crate::harness::{BIN, Moto, REGION, control, entry, keypair, open_ssh, run};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/snapshot.json");
 const SCHEMA: &str = include_str!("schemas/oscal_assessment-results_schema.json");
@@ -303,7 +303,6 @@ fn inputs_become_observations_and_risks_and_the_register() {
 /// The document validates and each observation names its own account.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_organisation_pack_has_valid_oscal() {
-    use aws_sdk_ec2::types::{IpPermission, IpRange};
     use aws_sdk_organizations::types::OrganizationFeatureSet;
 
     let dir = tempfile::tempdir().unwrap();
@@ -323,21 +322,7 @@ async fn an_organisation_pack_has_valid_oscal() {
     }
     let open = &members[1];
     let cfg = moto.config_with(moto.assume(&format!("arn:aws:iam::{open}:role/EvidencePackReadOnly")).await).await;
-    let ec2 = aws_sdk_ec2::Client::new(&cfg);
-    let group = ec2.create_security_group().group_name("ssh-anywhere").description("x").send().await.unwrap();
-    ec2.authorize_security_group_ingress()
-        .group_id(group.group_id.unwrap())
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(22)
-                .to_port(22)
-                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    open_ssh(&aws_sdk_ec2::Client::new(&cfg), "ssh-anywhere").await;
 
     let (key, _) = keypair(dir.path());
     let zip = dir.path().join("org.zip");
