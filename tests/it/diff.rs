@@ -7,12 +7,11 @@
 //! failure apart, not about those.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::harness::{Moto, REGION, entry, keypair, open_ssh, run, settle_bucket};
+use crate::harness::{Moto, REGION, entry, keypair, open_ssh, rewrite, run, settle_bucket};
 
 const ACCOUNT: &str = "123456789012";
 
@@ -66,20 +65,17 @@ fn id_of(rows: &BTreeMap<String, BTreeMap<String, String>>, control: &str, name:
 
 /// Rewrite a pack with one member's bytes changed.
 fn tamper(src: &Path, dst: &Path, member: &str) {
-    let mut a = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
-    let mut w = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
-    for i in 0..a.len() {
-        let mut f = a.by_index(i).unwrap();
-        let name = f.name().unwrap().to_string();
-        let mut buf = Vec::new();
-        f.read_to_end(&mut buf).unwrap();
-        if name == member {
-            buf.extend_from_slice(b"x");
-        }
-        w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
-        w.write_all(&buf).unwrap();
-    }
-    w.finish().unwrap();
+    rewrite(
+        src,
+        dst,
+        |name, mut bytes| {
+            if name == member {
+                bytes.push(b'x');
+            }
+            Some(bytes)
+        },
+        None,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

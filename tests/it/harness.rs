@@ -385,3 +385,50 @@ pub async fn open_ssh(ec2: &aws_sdk_ec2::Client, name: &str) -> String {
     ec2.authorize_security_group_ingress().group_id(&id).ip_permissions(perm).send().await.unwrap();
     id
 }
+
+/// Rewrite a pack with one entry replaced, added or removed.
+pub fn rewrite(src: &Path, dst: &Path, change: impl Fn(&str, Vec<u8>) -> Option<Vec<u8>>, add: Option<(&str, &[u8])>) {
+    use std::io::{Read, Write};
+    let mut a = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
+    let mut w = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
+    for i in 0..a.len() {
+        let mut f = a.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf).unwrap();
+        if let Some(bytes) = change(&name, buf) {
+            w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            w.write_all(&bytes).unwrap();
+        }
+    }
+    if let Some((name, bytes)) = add {
+        w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+/// An organisation of the management account and `n` members, in order.
+pub async fn organisation(moto: &Moto, n: usize) -> Vec<String> {
+    use aws_sdk_organizations::types::OrganizationFeatureSet;
+    let org = aws_sdk_organizations::Client::new(&moto.config().await);
+    org.create_organization().feature_set(OrganizationFeatureSet::All).send().await.unwrap();
+    let mut members = Vec::new();
+    for i in 0..n {
+        let out = org
+            .create_account()
+            .email(format!("member{i}@example.com"))
+            .account_name(format!("member-{i}"))
+            .send()
+            .await
+            .unwrap();
+        members.push(out.create_account_status().unwrap().account_id().unwrap().to_string());
+    }
+    members
+}
+
+/// SDK config inside `account`, through a role assumed from the management
+/// account, as the collector enters it.
+pub async fn member_config(moto: &Moto, account: &str) -> SdkConfig {
+    moto.config_with(moto.assume(&format!("arn:aws:iam::{account}:role/EvidencePackReadOnly")).await).await
+}

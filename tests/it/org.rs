@@ -16,34 +16,11 @@ use std::sync::{Arc, Mutex};
 use aws_config::SdkConfig;
 use serde_json::Value;
 
-use crate::harness::{Moto, REGION, by_account, control, entry, json, keypair, open_ssh, run, settle_bucket};
+use crate::harness::{
+    Moto, REGION, by_account, control, entry, json, keypair, member_config, open_ssh, organisation, run, settle_bucket,
+};
 
 const MANAGEMENT: &str = "123456789012";
-
-/// An organisation of the management account and `n` members, in order.
-async fn organisation(moto: &Moto, n: usize) -> Vec<String> {
-    use aws_sdk_organizations::types::OrganizationFeatureSet;
-    let org = aws_sdk_organizations::Client::new(&moto.config().await);
-    org.create_organization().feature_set(OrganizationFeatureSet::All).send().await.unwrap();
-    let mut members = Vec::new();
-    for i in 0..n {
-        let out = org
-            .create_account()
-            .email(format!("member{i}@example.com"))
-            .account_name(format!("member-{i}"))
-            .send()
-            .await
-            .unwrap();
-        members.push(out.create_account_status().unwrap().account_id().unwrap().to_string());
-    }
-    members
-}
-
-/// SDK config inside `account`, through a role assumed from the management
-/// account, as the collector enters it.
-async fn member_config(moto: &Moto, account: &str) -> SdkConfig {
-    moto.config_with(moto.assume(&format!("arn:aws:iam::{account}:role/EvidencePackReadOnly")).await).await
-}
 
 /// A logging multi-Region trail recording every management event: what
 /// CloudTrail.1 asks of each account.

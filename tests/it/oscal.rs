@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{BIN, Moto, REGION, control, entry, keypair, open_ssh, run};
+use crate::harness::{BIN, Moto, REGION, control, entry, keypair, member_config, open_ssh, organisation, run};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/snapshot.json");
 const SCHEMA: &str = include_str!("schemas/oscal_assessment-results_schema.json");
@@ -303,25 +303,11 @@ fn inputs_become_observations_and_risks_and_the_register() {
 /// The document validates and each observation names its own account.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_organisation_pack_has_valid_oscal() {
-    use aws_sdk_organizations::types::OrganizationFeatureSet;
-
     let dir = tempfile::tempdir().unwrap();
     let moto = Moto::start();
-    let org = aws_sdk_organizations::Client::new(&moto.config().await);
-    org.create_organization().feature_set(OrganizationFeatureSet::All).send().await.unwrap();
-    let mut members = Vec::new();
-    for i in 0..2 {
-        let out = org
-            .create_account()
-            .email(format!("member{i}@example.com"))
-            .account_name(format!("member-{i}"))
-            .send()
-            .await
-            .unwrap();
-        members.push(out.create_account_status().unwrap().account_id().unwrap().to_string());
-    }
+    let members = organisation(&moto, 2).await;
     let open = &members[1];
-    let cfg = moto.config_with(moto.assume(&format!("arn:aws:iam::{open}:role/EvidencePackReadOnly")).await).await;
+    let cfg = member_config(&moto, open).await;
     open_ssh(&aws_sdk_ec2::Client::new(&cfg), "ssh-anywhere").await;
 
     let (key, _) = keypair(dir.path());

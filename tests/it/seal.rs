@@ -1,11 +1,10 @@
 //! Packs as an auditor receives them: checked with unzip, sha256sum and
 //! ssh-keygen, reproducible, and rejected when tampered with.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::harness::{BIN, keypair, run};
+use crate::harness::{BIN, keypair, rewrite, run};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/snapshot.json");
 
@@ -53,28 +52,6 @@ fn auditor_checks_with_standard_tools() {
     ));
     let out = run(Command::new(BIN).arg("verify").arg(&zip).arg("--public-key").arg(&public));
     assert_eq!(out.status.code(), Some(0));
-}
-
-/// Rewrite a pack with one entry replaced, added or removed.
-fn rewrite(src: &Path, dst: &Path, change: impl Fn(&str, Vec<u8>) -> Option<Vec<u8>>, add: Option<(&str, &[u8])>) {
-    use std::io::Read;
-    let mut a = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
-    let mut w = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
-    for i in 0..a.len() {
-        let mut f = a.by_index(i).unwrap();
-        let name = f.name().unwrap().to_string();
-        let mut buf = Vec::new();
-        f.read_to_end(&mut buf).unwrap();
-        if let Some(bytes) = change(&name, buf) {
-            w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
-            w.write_all(&bytes).unwrap();
-        }
-    }
-    if let Some((name, bytes)) = add {
-        w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
-        w.write_all(bytes).unwrap();
-    }
-    w.finish().unwrap();
 }
 
 /// How a test rewrites one entry: new bytes, or `None` to drop it.
