@@ -78,15 +78,31 @@ NAMES = ("name", "identifier", "arn", "key_id", "group_id", "acl_id", "instance_
 GOOD = {
     "kms.key": {"rotation_enabled": True, "manager": "CUSTOMER", "spec": "SYMMETRIC_DEFAULT", "state": "Enabled", "origin": "AWS_KMS", "usage": "ENCRYPT_DECRYPT"},
     "ec2.snapshot": {"encrypted": True},
-    "ecr.repository": {"scan_on_push": True},
-    "secretsmanager.secret": {"rotation_enabled": True, "rotation_days": 30},
     "ec2.instance": {"state": "running", "vpc_id": "vpc-1"},
-    "rds.instance": {"engine": "postgres", "iam_auth": True, "status": "available"},
     "rds.cluster": {"engine": "aurora-postgresql", "iam_auth": True},
     "guardduty.region": {"status": "ENABLED"},
     "ssm.managed_instance": {"ping_status": "Online"},
     "ssm.compliance": {"compliance_type": "Patch", "status": "COMPLIANT"},
     "acm.certificate": {"status": "ISSUED", "cert_type": "AMAZON_ISSUED", "key_algorithm": "RSA_2048", "not_after": "2027-06-01T00:00:00Z"},
+    "s3.bucket": {"public_access_block": {"present": True, "block_public_acls": True, "ignore_public_acls": True,
+                                          "block_public_policy": True, "restrict_public_buckets": True},
+                  "encryption": "aws:kms", "versioning": "Enabled", "logging": True, "lifecycle_rules": 1,
+                  "object_lock": True, "event_notifications": True},
+    "cloudtrail.trail": {"multi_region": True, "include_global_service_events": True, "log_file_validation": True,
+                         "kms_key_id": "arn:aws:kms:us-east-1:111111111111:key/trail", "is_logging": True,
+                         "s3_bucket": "trail-logs", "management_events": "All",
+                         "event_selectors": [{"read_write_type": "All", "include_management_events": True,
+                                              "exclude_management_event_sources": [], "data_resources": 0}]},
+    "rds.instance": {"engine": "postgres", "iam_auth": True, "status": "available", "vpc_id": "vpc-1"},
+    "wafv2.web_acl": {"rules": 3},
+    "cloudwatch.billing_alarm": {"state": "OK", "threshold": 100.0, "actions": 1},
+    "ce.anomaly_monitor": {"monitor_type": "DIMENSIONAL", "subscriptions": 1},
+    "iam.policy": {"permissions_boundary_usage_count": 0, "attachment_count": 1,
+                   "document": {"Version": "2012-10-17", "Statement": [
+                       {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}]}},
+    "ecr.repository": {"scan_on_push": True, "registry_scan": {"scan_type": "BASIC", "rules": []}},
+    "secretsmanager.secret": {"rotation_enabled": True, "rotation_days": 30, "created": "2026-10-01T00:00:00Z",
+                              "last_accessed": "2026-11-20T00:00:00Z", "last_rotated": "2026-11-01T00:00:00Z"},
 }
 BAD = {
     "kms.key": {"rotation_enabled": False},
@@ -137,13 +153,24 @@ def every_kind_estate(n, out):
             elif kind == "iam.user" and bad:
                 d["attached_policies"] = [{"name": "AdministratorAccess", "arn": "arn:aws:iam::aws:policy/AdministratorAccess"}]
             elif kind == "iam.credential_report":
-                d.update(password_enabled=True, mfa_active=not bad, report_generated_at="2026-11-22T12:37:35Z")
+                d.update(password_enabled=True, mfa_active=not bad, report_generated_at="2026-11-22T12:37:35Z",
+                         created="2026-01-05T00:00:00Z", password_last_used="2026-11-20T00:00:00Z",
+                         password_last_changed="2026-10-01T00:00:00Z")
+            elif kind == "s3.bucket":
+                arn = f"arn:aws:s3:::{d['name']}"
+                d["policy"] = {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow" if bad else "Deny", "Principal": "*", "Action": "s3:GetObject" if bad else "s3:*",
+                    "Resource": [arn, arn + "/*"]} | ({} if bad else {"Condition": {"Bool": {"aws:SecureTransport": "false"}}})]}
+            elif kind == "ssm.managed_instance":
+                d["instance_id"] = f"instance-{i:06d}-instance_id"  # the EC2 instance of the same number
             if bad:
                 d.update(BAD.get(kind, {}))
             scope_global = kind.startswith(("iam.", "cloudfront.", "s3.", "organizations.", "account.", "ce."))
             r = copy.deepcopy(template)
             r.update(type=kind, account=acct, region="global" if scope_global else region,
                      id=f"arn:aws:{kind.split('.')[0]}:{'' if scope_global else region}:{acct}:{kind.split('.')[1]}/{i:06d}")
+            if kind == "s3.bucket":
+                r["id"] = f"arn:aws:s3:::{d['name']}"
             r["source"]["operation"] = f"{kind.split('.')[0]}:Bench"
             r["data"] = d
             s["resources"].append(r)

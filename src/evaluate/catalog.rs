@@ -73,6 +73,11 @@ struct RawCheck {
     assert: Vec<RawAssertion>,
     #[serde(default)]
     flag: Option<Spanned<String>>,
+    /// Values computed once per account for every resource's expressions
+    /// to read by name: a join across kinds costs one pass, not one per
+    /// resource.
+    #[serde(default, rename = "let")]
+    lets: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -243,6 +248,9 @@ pub struct Check {
     pub when_none: Status,
     pub assertions: Vec<Assertion>,
     pub flag: Option<Expr>,
+    /// `let`: names bound once per account, in name order, before any
+    /// resource is evaluated.
+    pub lets: Vec<(String, Expr)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -407,6 +415,31 @@ impl Found<'_> {
                 None
             }
         }
+    }
+
+    /// Whether a `let` of control `id` may bind `name` to `e`: a plain name
+    /// that hides no variable, over what is the same for every resource.
+    fn binding(&mut self, id: &str, name: &str, e: &Expr) -> bool {
+        const TAKEN: [&str; 5] = ["r", "meta", "params", "now", "resources"];
+        let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !plain || TAKEN.contains(&name) {
+            self.add(
+                e.pos,
+                format!("control '{id}' binds `{name}` in `let`, which is not a free variable name"),
+                "name it in lower case, letters, digits and `_`, and not r, meta, params, now or resources",
+            );
+            return false;
+        }
+        if e.program.reads_resource() {
+            self.add(
+                e.pos,
+                format!("control '{id}': `let {name}` reads `r` or `meta`, but is computed once for every resource"),
+                "move what depends on the resource into the assertion, and keep `let` to params, now and resources",
+            );
+            return false;
+        }
+        true
     }
 
     /// An expression compiled, and every `params.x` it reads defined by its control.
@@ -745,17 +778,24 @@ impl Catalog {
                     .collect();
                 let scope = ch.scope.as_ref().map(&mut expr);
                 let flag = ch.flag.as_ref().map(&mut expr);
+                let lets: Vec<Option<(String, Expr)>> =
+                    ch.lets.iter().map(|(name, e)| expr(e).map(|e| (name.clone(), e))).collect();
                 let mode = ch.mode.as_ref().map(|m| problems.variant::<Mode>(m, "mode"));
                 let when_none = ch.when_none.as_ref().map(|w| problems.variant::<Status>(w, "when_none"));
                 // Anything wrong above is already reported; the control is
                 // not built, and the reading goes on to the next.
-                let (Some(assertions), Some(scope), Some(flag), Some(mode), Some(when_none), Some(first)) = (
+                let lets = lets
+                    .into_iter()
+                    .collect::<Option<Vec<_>>>()
+                    .filter(|lets| lets.iter().all(|(name, e)| problems.binding(&id, name, e)));
+                let (Some(assertions), Some(scope), Some(flag), Some(mode), Some(when_none), Some(first), Some(lets)) = (
                     assertions.into_iter().collect::<Option<Vec<_>>>(),
                     scope.map_or(Some(None), |e| e.map(Some)),
                     flag.map_or(Some(None), |e| e.map(Some)),
                     mode.unwrap_or(Some(Mode::Each)),
                     when_none.map_or(Some(None), |w| w.map(Some)),
                     resources.first().filter(|_| resources.len() == listed.len()),
+                    lets,
                 ) else {
                     continue;
                 };
@@ -774,6 +814,7 @@ impl Catalog {
                     assertions,
                     needs,
                     resources,
+                    lets,
                 })
             } else if let Some(m) = c.manual {
                 // Held to a plain formula before anything compiles it: evaluated

@@ -36,14 +36,23 @@ pub(super) fn run_check(env: &engine::Env, snapshot: &Snapshot, c: &Control, che
     let mut result = base(c, Status::Pass, String::new());
     result.evidence_errors = errors.clone();
 
-    let reads_resources = check
-        .scope
-        .iter()
-        .chain(&check.flag)
-        .chain(check.assertions.iter().map(|a| &a.that))
-        .any(|e| e.program.reads_resources());
     let budget = env.budget();
-    let ctx = env.context(&c.params, reads_resources);
+    let mut ctx = env.context(&c.params);
+    for (name, e) in &check.lets {
+        let value = engine::eval_shared(&e.program, &ctx, &budget);
+        budget.reset();
+        match value {
+            Ok(v) => ctx.add_variable_from_value(name.as_str(), v),
+            Err(err) => {
+                result.status = Status::Error;
+                result.reason = format!(
+                    "The check could not compute `let {name}` (`{}`): {err}; fix the control's `let` in the catalog.",
+                    engine::abbreviated(e.source.trim())
+                );
+                return result;
+            }
+        }
+    }
     // Once the budget is gone, the check stops where it is.
     let over_budget = |mut result: ControlResult, e: &catalog::Expr, r: &crate::snapshot::Resource| {
         result.status = Status::Error;
@@ -403,6 +412,55 @@ mod tests {
     fn a_trail_in_a_only(controls: &str) -> Results {
         let trail = resource("cloudtrail.trail", A, "us-east-1", "trail/t", json!({"name": "t", "is_logging": true}));
         evaluate(&two_accounts(vec![trail], vec![]), &catalog(controls))
+    }
+
+    /// SSM.1 as the bundled catalog writes it, with `let`: the managed
+    /// instances' ids are listed once per account, and each account's
+    /// instances are judged against its own list only.
+    #[test]
+    fn a_let_joins_kinds_once_per_account() {
+        let builtin = Catalog::builtin();
+        let instance = |account, id: &str| {
+            resource("ec2.instance", account, "us-east-1", id, json!({"instance_id": id, "state": "running"}))
+        };
+        let managed = |account, id: &str| {
+            resource("ssm.managed_instance", account, "us-east-1", &format!("managed/{id}"), json!({"instance_id": id}))
+        };
+        // B manages i-2 but not i-1, and A manages i-1: before accounts were
+        // kept apart, A's entry would have passed B's i-1.
+        let snapshot = two_accounts(
+            vec![instance(A, "i-1"), managed(A, "i-1")],
+            vec![instance(B, "i-1"), instance(B, "i-2"), managed(B, "i-2")],
+        );
+        let results = evaluate(&snapshot, &builtin);
+        let ssm1 = control(&results, "SSM.1");
+        assert_eq!(per_account(&results, "SSM.1"), [(A.into(), "pass".into()), (B.into(), "fail".into())]);
+        assert_eq!(ssm1.failing.len(), 1, "{}", ssm1.reason);
+        assert_eq!((ssm1.failing[0].account.as_str(), ssm1.failing[0].name.as_str()), (B, "i-1"));
+        // An account with no managed instance at all: every instance fails.
+        let results = evaluate(&two_accounts(vec![instance(A, "i-1")], vec![]), &builtin);
+        assert_eq!(per_account(&results, "SSM.1")[0], (A.into(), "fail".into()));
+    }
+
+    #[test]
+    fn a_let_is_a_plain_name_over_what_every_resource_shares() {
+        let with_let = |name: &str, expr: &str| {
+            format!(
+                "  - id: L.1\n    title: t\n    severity: low\n    check:\n      resource: kms.key\n      let:\n        {name}: \"{expr}\"\n      assert:\n        - that: 'true'\n          otherwise: no\n"
+            )
+        };
+        let problem = |name: &str, expr: &str| {
+            let text = format!("version: 1\nname: test\ncontrols:\n{}", with_let(name, expr));
+            match Catalog::parse("inline.yaml", &text) {
+                Err(crate::evaluate::catalog::CatalogError::Invalid(p)) => p.to_string(),
+                other => panic!("let {name} = {expr} accepted: {:?}", other.map(|_| ())),
+            }
+        };
+        assert!(problem("r", "1").contains("not a free variable name"));
+        assert!(problem("Ids", "1").contains("not a free variable name"));
+        assert!(problem("ids", "r.key_id").contains("reads `r` or `meta`"));
+        assert!(problem("ids", "[meta.id]").contains("reads `r` or `meta`"));
+        catalog(&with_let("ids", "size(params) + 1"));
     }
 
     #[test]

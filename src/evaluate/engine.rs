@@ -29,6 +29,7 @@ use cel::common::types::{
     CelBool, CelBytes, CelInt, CelList, CelMap, CelMapKey, CelOptional, CelString, DYN_TYPE, INT_TYPE, Kind, Type,
 };
 use cel::common::value::{CowVal, Val};
+use cel::context::VariableResolver;
 use cel::{Context, Env as CelEnv, ExecutionError, Value};
 use chrono::{DateTime, Utc};
 
@@ -269,7 +270,8 @@ pub struct Compiled {
     expr: IdedExpr,
     /// Nodes of the expression as parsed: what one evaluation costs at least.
     nodes: u64,
-    reads_resources: bool,
+    /// Whether it reads `r` or `meta`, the resource's own variables.
+    reads_resource: bool,
     /// The `params.<name>`s it reads, checked against the control's params at load.
     params: std::collections::BTreeSet<String>,
 }
@@ -281,10 +283,9 @@ impl Compiled {
         &self.params
     }
 
-    /// Whether the expression reads `resources` (handing every resource to
-    /// CEL costs time on a big estate, so only checks that do get it).
-    pub fn reads_resources(&self) -> bool {
-        self.reads_resources
+    /// Whether the expression reads the resource evaluated (`r`, `meta`).
+    pub fn reads_resource(&self) -> bool {
+        self.reads_resource
     }
 }
 
@@ -463,9 +464,10 @@ pub fn abbreviated(s: &str) -> String {
 /// account is read), ready to evaluate. Call it on a thread with [`STACK`].
 pub fn compile(source: &str, at: Pos) -> Result<Compiled, ExprError> {
     let (expr, shape) = parse(source, at)?;
-    let reads_resources = expr.references().has_variable("resources");
+    let refs = expr.references();
+    let reads_resource = refs.has_variable("r") || refs.has_variable("meta");
     let params = shape.params.difference(&shape.params_tested).cloned().collect();
-    Ok(Compiled { expr: instrument(expr), nodes: shape.nodes as u64, reads_resources, params })
+    Ok(Compiled { expr: instrument(expr), nodes: shape.nodes as u64, reads_resource, params })
 }
 
 /// Check a manual control's risk-rule condition: within the [`limits`], and
@@ -757,25 +759,51 @@ fn in_hook<'b, 'v>(mut args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, Exec
 
 /// Shared, read-only state for evaluating every control over one account
 /// of a snapshot (or over a whole snapshot of one account).
-pub struct Env {
+///
+/// The resources' data is converted to CEL once, borrowing the snapshot's
+/// strings, and every control reads it in place: `r` and `resources` are
+/// lent to each evaluation through a [`VariableResolver`] rather than bound
+/// as variables, which would copy the value (for `resources`, the whole
+/// account) each time.
+pub struct Env<'a> {
     /// The account evaluated; `None` for the whole snapshot as one estate.
     pub account: Option<String>,
     /// The account's own collection time: `now` and `days_since` read it.
     now: DateTime<Utc>,
-    /// The account's resources by kind, for `resources[...]`: built once per
-    /// account, so a lookup never sees another account's resources.
-    resources: Value,
-    /// Which of the snapshot's resources this environment evaluates, by index.
-    pub members: Vec<usize>,
-    /// Each member's data as CEL, converted once for all controls.
-    pub data: Vec<Value>,
+    /// The account's resources' data by kind, for `resources[...]` and `r`,
+    /// so a lookup never sees another account's resources.
+    resources: CelMap<'a>,
+    /// Which of the snapshot's resources this environment evaluates, by
+    /// index, with where each one's data is in `resources`: its kind and
+    /// its place in that kind's list.
+    members: Vec<(usize, usize)>,
     /// What a control may spend on one resource: see [`BUDGET_PER_NODE`].
     budget: u64,
 }
 
-impl Env {
+/// JSON as a CEL value that borrows the JSON's strings: whole numbers stay
+/// CEL `int`, as in [`to_cel`].
+fn to_val(v: &serde_json::Value) -> Box<dyn Val + '_> {
+    match v {
+        serde_json::Value::Null => Box::new(cel::common::types::CelNull),
+        serde_json::Value::Bool(b) => Box::new(CelBool::from(*b)),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Box::new(CelInt::from(i)),
+            None => Box::new(cel::common::types::CelDouble::from(n.as_f64().unwrap_or(f64::NAN))),
+        },
+        serde_json::Value::String(s) => Box::new(CelString::from(s.as_str())),
+        serde_json::Value::Array(a) => Box::new(CelList::from(a.iter().map(to_val).collect::<Vec<_>>())),
+        serde_json::Value::Object(o) => Box::new(CelMap::from(
+            o.iter()
+                .map(|(k, v)| (CelMapKey::String(CelString::from(k.as_str())), to_val(v)))
+                .collect::<HashMap<_, _>>(),
+        )),
+    }
+}
+
+impl<'a> Env<'a> {
     /// The whole snapshot as one estate, timed by its window.
-    pub fn new(snapshot: &Snapshot) -> Env {
+    pub fn new(snapshot: &'a Snapshot) -> Env<'a> {
         let all = (0..snapshot.resources.len()).collect();
         Env::over(snapshot, None, all, snapshot.collected_at.finished)
     }
@@ -783,7 +811,7 @@ impl Env {
     /// One environment per account the snapshot covers, each seeing only
     /// its own resources and timed by its own collection; a snapshot of one
     /// account (or none) is evaluated as [`Env::new`] does.
-    pub fn per_account(snapshot: &Snapshot) -> Vec<Env> {
+    pub fn per_account(snapshot: &'a Snapshot) -> Vec<Env<'a>> {
         let ids = snapshot.account_ids();
         if ids.len() <= 1 {
             return vec![Env::new(snapshot)];
@@ -798,21 +826,25 @@ impl Env {
             .collect()
     }
 
-    fn over(snapshot: &Snapshot, account: Option<String>, members: Vec<usize>, now: DateTime<Utc>) -> Env {
-        let data: Vec<Value> = members.iter().map(|i| to_cel(&snapshot.resources[*i].data)).collect();
-        let mut by_kind: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
-        for (i, v) in members.iter().zip(&data) {
-            by_kind.entry(snapshot.resources[*i].kind.as_str()).or_default().push(v.clone());
+    fn over(snapshot: &'a Snapshot, account: Option<String>, members: Vec<usize>, now: DateTime<Utc>) -> Env<'a> {
+        let mut by_kind: BTreeMap<&str, Vec<Box<dyn Val + 'a>>> = BTreeMap::new();
+        let mut places = Vec::with_capacity(members.len());
+        for i in members {
+            let r = &snapshot.resources[i];
+            let list = by_kind.entry(r.kind.as_str()).or_default();
+            places.push((i, list.len()));
+            list.push(to_val(&r.data));
         }
-        let map: HashMap<String, Value> =
-            by_kind.into_iter().map(|(k, v)| (k.to_string(), Value::List(Arc::new(v)))).collect();
-        let size: u64 = members.iter().map(|i| json_size(&snapshot.resources[*i].data)).sum();
+        let size: u64 = places.iter().map(|(i, _)| json_size(&snapshot.resources[*i].data)).sum();
+        let resources: HashMap<CelMapKey<'a>, Box<dyn Val + 'a>> = by_kind
+            .into_iter()
+            .map(|(k, v)| (CelMapKey::String(CelString::from(k)), Box::new(CelList::from(v)) as Box<dyn Val + 'a>))
+            .collect();
         Env {
             account,
             now,
-            resources: Value::from(map),
-            members,
-            data,
+            resources: CelMap::from(resources),
+            members: places,
             budget: BUDGET_BASE.saturating_add(BUDGET_PER_NODE.saturating_mul(size)),
         }
     }
@@ -823,8 +855,20 @@ impl Env {
     }
 
     /// This environment's resources, each with its data as CEL.
-    pub fn resources<'a>(&'a self, snapshot: &'a Snapshot) -> impl Iterator<Item = (&'a Resource, &'a Value)> + 'a {
-        self.members.iter().map(|i| &snapshot.resources[*i]).zip(&self.data)
+    pub fn resources<'s>(
+        &'s self,
+        snapshot: &'s Snapshot,
+    ) -> impl Iterator<Item = (&'s Resource, &'s (dyn Val + 'a))> + 's {
+        self.members.iter().map(move |&(i, at)| {
+            let r = &snapshot.resources[i];
+            let list = self
+                .resources
+                .inner()
+                .get(&CelMapKey::String(CelString::from(r.kind.as_str())))
+                .and_then(|l| l.downcast_ref::<CelList>())
+                .expect("every member's kind has a list");
+            (r, list.inner()[at].as_ref())
+        })
     }
 
     /// A fresh budget for one control, to [`Budget::reset`] for each resource.
@@ -832,21 +876,14 @@ impl Env {
         Arc::new(Budget::new(self.budget))
     }
 
-    /// A context for one control: its params, the time and the functions.
-    /// `with_resources`: whether any of the control's expressions reads
-    /// `resources`.
-    pub fn context(
-        &self,
-        params: &BTreeMap<String, serde_json::Value>,
-        with_resources: bool,
-    ) -> Context<'static, 'static> {
+    /// A context for one control: its params, the time, `resources` and the
+    /// functions.
+    pub fn context(&'a self, params: &BTreeMap<String, serde_json::Value>) -> Context<'a, 'a> {
         let mut ctx = Context::with_env(CEL_ENV.clone());
         let params: HashMap<String, Value> = params.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
         ctx.add_variable_from_value("params", Value::from(params));
         ctx.add_variable_from_value("now", Value::Timestamp(self.now.fixed_offset()));
-        if with_resources {
-            ctx.add_variable_from_value("resources", self.resources.clone());
-        }
+        ctx.set_variable_resolver(self);
         let now = self.now;
         // Exact days, fractions included: whole days would truncate 45 days
         // and 23 hours to 45, and a check could not say "45 days or more"
@@ -867,6 +904,42 @@ impl Env {
             matches_wildcard(&filter, &name)
         });
         ctx
+    }
+}
+
+impl VariableResolver for Env<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        (variable == "resources").then(|| CowVal::Borrowed(&self.resources as &dyn Val))
+    }
+}
+
+/// `r` and `meta` of one resource, lent to one evaluation.
+struct ResourceVars<'a> {
+    r: &'a (dyn Val + 'a),
+    meta: CelMap<'a>,
+}
+
+impl VariableResolver for ResourceVars<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        match variable {
+            "r" => Some(CowVal::Borrowed(self.r)),
+            "meta" => Some(CowVal::Borrowed(&self.meta as &dyn Val)),
+            _ => None,
+        }
+    }
+}
+
+impl<'a> ResourceVars<'a> {
+    fn new(resource: &'a Resource, data: &'a (dyn Val + 'a)) -> ResourceVars<'a> {
+        let field = |k: &'static str, v: &'a str| {
+            (CelMapKey::String(CelString::from(k)), Box::new(CelString::from(v)) as Box<dyn Val + 'a>)
+        };
+        let meta = HashMap::from([
+            field("account", resource.account.as_str()),
+            field("region", resource.region.as_str()),
+            field("id", resource.id.as_str()),
+        ]);
+        ResourceVars { r: data, meta: CelMap::from(meta) }
     }
 }
 
@@ -989,30 +1062,31 @@ fn covers_port<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, Exec
 
 /// Evaluate one compiled expression for one resource, charging `budget`
 /// for its size and for what its hooks measure.
-pub fn eval(
+pub fn eval<'a>(
     program: &Compiled,
-    ctx: &Context<'_, 'static>,
+    ctx: &Context<'_, 'a>,
     budget: &Arc<Budget>,
-    resource: &Resource,
-    data: &Value,
+    resource: &'a Resource,
+    data: &'a (dyn Val + 'a),
 ) -> Result<Value, ExecutionError> {
+    let vars = ResourceVars::new(resource, data);
+    eval_shared(program, &resource_scope(ctx, &vars), budget)
+}
+
+/// Evaluate one compiled expression in `ctx` alone (a check's `let`, the
+/// same for every resource), charging `budget` as [`eval`] does.
+pub fn eval_shared(program: &Compiled, ctx: &Context<'_, '_>, budget: &Arc<Budget>) -> Result<Value, ExecutionError> {
     budget.charge(program.nodes)?;
     let outer = SPENDING.with(|s| s.replace(Some(budget.clone())));
-    let value = Value::resolve(&program.expr, &resource_scope(ctx, resource, data));
+    let value = Value::resolve(&program.expr, ctx);
     SPENDING.with(|s| s.replace(outer));
     value
 }
 
-/// `ctx` with `r` and `meta` for one resource.
-fn resource_scope<'a>(ctx: &'a Context<'a, 'static>, resource: &Resource, data: &Value) -> Context<'a, 'static> {
+/// `ctx` with `r` and `meta` of one resource.
+fn resource_scope<'s>(ctx: &'s Context<'_, 's>, vars: &'s ResourceVars<'s>) -> Context<'s, 's> {
     let mut inner = ctx.new_inner_scope();
-    inner.add_variable_from_value("r", data.clone());
-    let meta: HashMap<String, Value> = HashMap::from([
-        ("account".to_string(), Value::from(resource.account.as_str())),
-        ("region".to_string(), Value::from(resource.region.as_str())),
-        ("id".to_string(), Value::from(resource.id.as_str())),
-    ]);
-    inner.add_variable_from_value("meta", Value::from(meta));
+    inner.set_variable_resolver(vars);
     inner
 }
 
@@ -1023,6 +1097,11 @@ mod tests {
     use crate::evaluate::catalog::{Catalog, ControlBody};
 
     const AT: Pos = Pos { line: 1, column: 1 };
+
+    /// The data of the snapshot's first resource, as CEL.
+    fn first<'a>(env: &'a Env<'a>, snapshot: &'a Snapshot) -> &'a (dyn Val + 'a) {
+        env.resources(snapshot).next().unwrap().1
+    }
 
     fn example() -> Snapshot {
         serde_json::from_str(include_str!("../../examples/snapshot.json")).unwrap()
@@ -1037,8 +1116,8 @@ mod tests {
             let env = Env::new(&snapshot);
             let program = compile(&src, AT).unwrap_or_else(|e| panic!("{src}: {e:?}"));
             let budget = env.budget();
-            let ctx = env.context(&BTreeMap::new(), program.reads_resources());
-            let value = eval(&program, &ctx, &budget, &snapshot.resources[0], &env.data[0]);
+            let ctx = env.context(&BTreeMap::new());
+            let value = eval(&program, &ctx, &budget, &snapshot.resources[0], first(&env, &snapshot));
             (value, budget)
         })
         .unwrap()
@@ -1051,8 +1130,9 @@ mod tests {
             let snapshot = example();
             let env = Env::new(&snapshot);
             let program = cel::Program::compile(&src).unwrap();
-            let ctx = env.context(&BTreeMap::new(), true);
-            program.execute(&resource_scope(&ctx, &snapshot.resources[0], &env.data[0]))
+            let ctx = env.context(&BTreeMap::new());
+            let vars = ResourceVars::new(&snapshot.resources[0], first(&env, &snapshot));
+            program.execute(&resource_scope(&ctx, &vars))
         })
         .unwrap()
     }
@@ -1079,14 +1159,14 @@ mod tests {
             for (time, test, expected) in cases {
                 let src = format!("days_since('{time}') {test}");
                 let program = compile(&src, AT).unwrap();
-                let ctx = env.context(&BTreeMap::new(), false);
-                let value = eval(&program, &ctx, &env.budget(), &snapshot.resources[0], &env.data[0]);
+                let ctx = env.context(&BTreeMap::new());
+                let value = eval(&program, &ctx, &env.budget(), &snapshot.resources[0], first(&env, &snapshot));
                 assert_eq!(value, Ok(Value::Bool(expected)), "{src}");
             }
             let until = format!("days_until('{}')", at(-day(30)));
             let program = compile(&format!("{until} >= 30 && {until} < 30.00001"), AT).unwrap();
-            let ctx = env.context(&BTreeMap::new(), false);
-            let value = eval(&program, &ctx, &env.budget(), &snapshot.resources[0], &env.data[0]);
+            let ctx = env.context(&BTreeMap::new());
+            let value = eval(&program, &ctx, &env.budget(), &snapshot.resources[0], first(&env, &snapshot));
             assert_eq!(value, Ok(Value::Bool(true)));
         })
         .unwrap();
@@ -1375,8 +1455,8 @@ mod tests {
                 for src in &deep {
                     let program = compile(src, AT).unwrap_or_else(|e| panic!("{src}: {e:?}"));
                     let budget = env.budget();
-                    let ctx = env.context(&BTreeMap::new(), true);
-                    let _ = eval(&program, &ctx, &budget, &snapshot.resources[0], &env.data[0]);
+                    let ctx = env.context(&BTreeMap::new());
+                    let _ = eval(&program, &ctx, &budget, &snapshot.resources[0], first(&env, &snapshot));
                 }
             })
             .unwrap()
@@ -1435,12 +1515,14 @@ mod calibration {
             for c in &catalog.controls {
                 let ControlBody::Check(ch) = &c.body else { continue };
                 let budget = env.budget();
-                let ctx = env.context(&c.params, true);
+                let mut ctx = env.context(&c.params);
                 let start = Instant::now();
+                for (name, e) in &ch.lets {
+                    let value = eval_shared(&e.program, &ctx, &budget).unwrap();
+                    ctx.add_variable_from_value(name.as_str(), value);
+                }
                 let (mut total, mut most) = (0, 0);
-                for (r, data) in
-                    snapshot.resources.iter().zip(&env.data).filter(|(r, _)| ch.resources.contains(&r.kind))
-                {
+                for (r, data) in env.resources(&snapshot).filter(|(r, _)| ch.resources.contains(&r.kind)) {
                     total += budget.spent();
                     most = most.max(budget.spent());
                     budget.reset();
@@ -1465,10 +1547,9 @@ mod calibration {
                     .map(|e| cel::Program::compile(&e.source).unwrap())
                     .collect();
                 let start = Instant::now();
-                for (r, data) in
-                    snapshot.resources.iter().zip(&env.data).filter(|(r, _)| ch.resources.contains(&r.kind))
-                {
-                    let scope = resource_scope(&ctx, r, data);
+                for (r, data) in env.resources(&snapshot).filter(|(r, _)| ch.resources.contains(&r.kind)) {
+                    let vars = ResourceVars::new(r, data);
+                    let scope = resource_scope(&ctx, &vars);
                     if let Some(s) = &scope_program
                         && s.execute(&scope) != Ok(Value::Bool(true))
                     {
