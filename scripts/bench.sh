@@ -13,31 +13,11 @@ RUNS="${RUNS:-5}"
 REGIONS="${REGIONS:-us-east-1}"
 source scripts/bench_common.sh
 
-MOTO="$(bash scripts/setup-moto.sh)"
-PY="$(dirname "$MOTO")/python"
-PORT="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+source scripts/bench_moto.sh
 # moto's built-in AMIs stand behind 1,300 EBS snapshots it lists as the
 # account's own in us-east-1: a real account's snapshot estate.
-"$MOTO" -H 127.0.0.1 -p "$PORT" >/dev/null 2>&1 &
-MOTO_PID=$!
-trap 'kill $MOTO_PID 2>/dev/null; "${CLEANUP[@]}"' EXIT
-for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
+start_moto
 "$PY" scripts/bench_seed.py "http://127.0.0.1:$PORT"
-
-# S3 Control puts the account id in front of the endpoint's host; as
-# user-info it leaves the host 127.0.0.1 (moto routes by path), so no
-# hosts entry is needed.
-export AWS_ENDPOINT_URL_S3_CONTROL="http://s3-control@127.0.0.1:$PORT"
-export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
-  AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
-  AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent
-
-measure() { # label, command...: prints "label wall_s peak_rss_mb"
-  local label="$1"; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/err" || true
-  read -r wall rss < <(tail -n 1 "$WORK/time")
-  printf '%s %s %s\n' "$label" "$wall" "$((rss / 1024))"
-}
 median() { # file of measure lines: prints "wall rss" of the median wall time
   sort -k2 -n "$1" | awk -v n="$(wc -l < "$1")" 'NR==int((n+1)/2){print $(NF-1), $NF}'
 }

@@ -15,30 +15,7 @@ SIZES="${SIZES:-5 20}"
 REGIONS="${REGIONS:-us-east-1,eu-west-1}"
 source scripts/bench_common.sh
 
-MOTO="$(bash scripts/setup-moto.sh)"
-PY="$(dirname "$MOTO")/python"
-MOTO_PID=""
-CLEANUP_ALL() { [ -n "$MOTO_PID" ] && kill "$MOTO_PID" 2>/dev/null; "${CLEANUP[@]}"; }
-trap CLEANUP_ALL EXIT
-
-start_moto() { # a fresh moto for each size, so none inherits the last one's accounts
-  PORT="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-  "$MOTO" -H 127.0.0.1 -p "$PORT" >/dev/null 2>&1 &
-  MOTO_PID=$!
-  for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
-  export AWS_ENDPOINT_URL_S3_CONTROL="http://s3-control@127.0.0.1:$PORT"
-  export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
-    AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
-    AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent
-}
-stop_moto() { kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null || true; MOTO_PID=""; }
-
-measure() { # label, command...: prints "label wall_s peak_rss_mb"
-  local label="$1"; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/err" || { echo "($label exited non-zero: $(tail -n 3 "$WORK/err"))" >&2; }
-  read -r wall rss < <(tail -n 1 "$WORK/time")
-  printf '%s %s %s\n' "$label" "$wall" "$((rss / 1024))"
-}
+source scripts/bench_moto.sh
 
 [ "${PROWLER:-0}" = 1 ] && source scripts/bench_prowler.sh
 echo "# evidence-pack collect --org ($PROFILE build), regions: $REGIONS"
