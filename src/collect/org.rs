@@ -3,8 +3,11 @@
 
 use std::collections::BTreeSet;
 use std::str::FromStr;
+use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, future};
 use aws_sdk_organizations::Client;
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use chrono::Utc;
@@ -201,32 +204,92 @@ pub(crate) fn role_arn(partition: &str, account: &str, role_name: &str) -> Strin
 
 /// `config` with the credentials of `role_arn`, and the assumed identity's
 /// ARN; or the AWS error code and message of a refused `sts:AssumeRole`.
+/// The credentials renew themselves (see [`MemberRole`]), so an account
+/// read for longer than the role's session still reads to the end.
 pub(crate) async fn assume(
     sts: &aws_sdk_sts::Client,
     config: &SdkConfig,
     role_arn: &str,
     external_id: Option<&str>,
 ) -> Result<(SdkConfig, String), (String, String)> {
-    let out = sts
-        .assume_role()
-        .role_arn(role_arn)
-        .role_session_name("evidence-pack")
-        .set_external_id(external_id.map(str::to_string))
-        .send()
-        .await
-        .map_err(|e| error_code(&e))?;
-    let Some(c) = out.credentials() else {
-        return Err(("IncompleteResponse".into(), "sts:AssumeRole answered without credentials".into()));
-    };
-    let credentials = Credentials::new(
-        c.access_key_id(),
-        c.secret_access_key(),
-        Some(c.session_token().to_string()),
-        None,
-        "sts:AssumeRole",
-    );
-    let arn = out.assumed_role_user().map(|u| u.arn().to_string()).unwrap_or_else(|| role_arn.to_string());
-    Ok((config.to_builder().credentials_provider(SharedCredentialsProvider::new(credentials)).build(), arn))
+    let role =
+        MemberRole { sts: sts.clone(), role_arn: role_arn.to_string(), external_id: external_id.map(str::to_string) };
+    let (first, arn) = role.assume().await?;
+    let provider = SharedCredentialsProvider::new(MemberRoleProvider { role, first });
+    Ok((config.to_builder().credentials_provider(provider).build(), arn))
+}
+
+/// How a member account is entered: `sts:AssumeRole` into its role.
+#[derive(Debug)]
+struct MemberRole {
+    sts: aws_sdk_sts::Client,
+    role_arn: String,
+    external_id: Option<String>,
+}
+
+impl MemberRole {
+    /// Fresh credentials and the assumed identity's ARN, or the AWS error
+    /// code and message.
+    async fn assume(&self) -> Result<(Credentials, String), (String, String)> {
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&self.role_arn)
+            .role_session_name("evidence-pack")
+            .set_external_id(self.external_id.clone())
+            .send()
+            .await
+            .map_err(|e| error_code(&e))?;
+        let Some(c) = out.credentials() else {
+            return Err(("IncompleteResponse".into(), "sts:AssumeRole answered without credentials".into()));
+        };
+        // The expiry is what makes the SDK's identity cache ask again
+        // before the session ends, instead of signing with dead keys.
+        let expiry = SystemTime::try_from(*c.expiration()).ok();
+        let credentials = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            expiry,
+            "sts:AssumeRole",
+        );
+        let arn = out.assumed_role_user().map(|u| u.arn().to_string()).unwrap_or_else(|| self.role_arn.clone());
+        Ok((credentials, arn))
+    }
+}
+
+/// A member's credentials for as long as its collection runs: the session
+/// [`assume`] opened while it is fresh, then a new `sts:AssumeRole` each
+/// time the SDK's identity cache finds the last one about to expire. A
+/// session lasts an hour by default (and at most an hour when a role is
+/// entered from another role), while one account of a large estate, or
+/// the last accounts of a large organisation, can be read later than that.
+#[derive(Debug)]
+struct MemberRoleProvider {
+    role: MemberRole,
+    first: Credentials,
+}
+
+/// Credentials closer than this to their expiry are renewed rather than
+/// handed out: the SDK's cache asks again shortly before expiry, and a
+/// request signed now may take its retries' time to arrive.
+const RENEW_BEFORE: Duration = Duration::from_secs(5 * 60);
+
+impl ProvideCredentials for MemberRoleProvider {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            let fresh = |c: &Credentials| c.expiry().is_none_or(|at| at > SystemTime::now() + RENEW_BEFORE);
+            if fresh(&self.first) {
+                return Ok(self.first.clone());
+            }
+            self.role.assume().await.map(|(c, _)| c).map_err(|(code, message)| {
+                CredentialsError::provider_error(format!("cannot renew {}: {code}: {message}", self.role.role_arn))
+            })
+        })
+    }
 }
 
 /// An account that could not be entered: it is listed, with one error
@@ -263,7 +326,8 @@ pub(crate) fn unreadable(account: &str, role_arn: &str, code: String, message: S
 #[cfg(test)]
 mod tests {
     use aws_sdk_sts::config::{BehaviorVersion, Region};
-    use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, create_mock_http_client, mock};
+    use aws_sdk_sts::operation::assume_role::AssumeRoleOutput;
+    use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
     use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
     use aws_smithy_runtime_api::http::StatusCode;
     use aws_smithy_types::body::SdkBody;
@@ -353,6 +417,59 @@ mod tests {
         );
     }
 
+    /// An STS client whose calls get `rules`' answers, in order.
+    fn sts_answering(rules: &[&Rule]) -> aws_sdk_sts::Client {
+        let interceptor =
+            rules.iter().fold(MockResponseInterceptor::new().rule_mode(RuleMode::Sequential), |i, r| i.with_rule(r));
+        aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .credentials_provider(Credentials::new("AKIDEXAMPLE", "not-a-secret", None, None, "test"))
+                .http_client(create_mock_http_client())
+                .interceptor(interceptor)
+                .build(),
+        )
+    }
+
+    /// An AssumeRole answer whose session ends `seconds` from now.
+    fn session(key: &str, seconds: i64) -> AssumeRoleOutput {
+        let expiration = aws_smithy_types::DateTime::from_secs(Utc::now().timestamp() + seconds);
+        let credentials = aws_sdk_sts::types::Credentials::builder()
+            .access_key_id(key)
+            .secret_access_key("not-a-secret")
+            .session_token("not-a-token")
+            .expiration(expiration)
+            .build()
+            .unwrap();
+        AssumeRoleOutput::builder().credentials(credentials).build()
+    }
+
+    /// Before, a member was read with its first session's keys, fixed: an
+    /// account still being read when the session ended (an hour, by
+    /// default) got every later call refused. Now the keys carry their
+    /// expiry, and a session about to end is renewed, while a fresh one
+    /// costs no extra call.
+    #[tokio::test]
+    async fn a_member_s_credentials_renew_before_their_session_ends() {
+        let role = role_arn("aws", "222222222222", DEFAULT_ROLE_NAME);
+        let ending = mock!(aws_sdk_sts::Client::assume_role).then_output(|| session("ASIAENDING", 60));
+        let renewed = mock!(aws_sdk_sts::Client::assume_role).then_output(|| session("ASIARENEWED", 3600));
+        let sts = sts_answering(&[&ending, &renewed]);
+        let (config, _) = assume(&sts, &SdkConfig::builder().build(), &role, None).await.unwrap();
+        let credentials = config.credentials_provider().unwrap().provide_credentials().await.unwrap();
+        assert_eq!(credentials.access_key_id(), "ASIARENEWED");
+        assert!(credentials.expiry().is_some(), "without an expiry the SDK never asks again");
+        assert_eq!((ending.num_calls(), renewed.num_calls()), (1, 1));
+
+        let fresh = mock!(aws_sdk_sts::Client::assume_role).then_output(|| session("ASIAFRESH", 3600));
+        let sts = sts_answering(&[&fresh]);
+        let (config, _) = assume(&sts, &SdkConfig::builder().build(), &role, None).await.unwrap();
+        let credentials = config.credentials_provider().unwrap().provide_credentials().await.unwrap();
+        assert_eq!(credentials.access_key_id(), "ASIAFRESH");
+        assert_eq!(fresh.num_calls(), 1);
+    }
+
     /// moto hands out credentials for any role, so a refused AssumeRole is
     /// an AWS answer only a mock gives. Before, there was no organisation
     /// run; the refusal must become that account's `error` on every
@@ -367,15 +484,7 @@ mod tests {
                 ),
             )
         });
-        let sts = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("us-east-1"))
-                .credentials_provider(Credentials::new("AKIDEXAMPLE", "not-a-secret", None, None, "test"))
-                .http_client(create_mock_http_client())
-                .interceptor(MockResponseInterceptor::new().rule_mode(RuleMode::Sequential).with_rule(&denied))
-                .build(),
-        );
+        let sts = sts_answering(&[&denied]);
         let role = role_arn("aws", "222222222222", DEFAULT_ROLE_NAME);
         let (code, message) = assume(&sts, &SdkConfig::builder().build(), &role, None).await.unwrap_err();
         assert_eq!(code, "AccessDenied");
