@@ -25,16 +25,22 @@ pub const CLI_LINES: usize = 6;
 /// the rows of whichever resources a control flags.
 const KEPT: usize = 3 * FULL_ROWS;
 
-/// [`FULL_ROWS`] and [`SAMPLE_ROWS`], for the report to state.
+/// A control with more failing resources than this lists them in the PDF
+/// by what is wrong and where, by name, rather than a table row each.
+pub const FAILING_ROWS: usize = 25;
+
+/// [`FULL_ROWS`], [`SAMPLE_ROWS`] and [`FAILING_ROWS`], for the report to
+/// state and follow.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Limits {
     pub full: usize,
     pub sample: usize,
+    pub failing: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { full: FULL_ROWS, sample: SAMPLE_ROWS }
+        Limits { full: FULL_ROWS, sample: SAMPLE_ROWS, failing: FAILING_ROWS }
     }
 }
 

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::evaluate::{Catalog, ControlBody, ControlResult, Counts, ExceptionNote, Results, Status};
+use crate::evaluate::{Catalog, ControlBody, ControlResult, Counts, ExceptionNote, Finding, Results, Status};
 use crate::snapshot::{CollectionError, Snapshot};
 pub use tables::Table;
 
@@ -162,6 +162,8 @@ pub struct ControlView {
     pub description: String,
     pub frameworks: Vec<String>,
     pub failing: Vec<FindingView>,
+    /// The same findings by place and what is wrong (see [`finding_groups`]).
+    pub failing_groups: Vec<FindingGroup>,
     /// The failing resources by account, for a pack of more than one.
     pub failing_by_account: Vec<AccountFindings>,
     pub evidence_errors: Vec<CollectionError>,
@@ -202,6 +204,8 @@ pub struct AttestationView {
 pub struct AccountFindings {
     pub account: String,
     pub findings: Vec<FindingView>,
+    /// The same findings by region and what is wrong (see [`finding_groups`]).
+    pub groups: Vec<FindingGroup>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -211,6 +215,27 @@ pub struct FindingView {
     pub location: String,
     pub region: String,
     pub problems: String,
+}
+
+impl From<&Finding> for FindingView {
+    fn from(f: &Finding) -> FindingView {
+        FindingView {
+            name: f.name.clone(),
+            id: f.id.clone(),
+            location: format!("{}/{}", f.account, f.region),
+            region: f.region.clone(),
+            problems: f.problems.join("; "),
+        }
+    }
+}
+
+/// Failing resources with the same problems in the same place.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingGroup {
+    /// `account/region`, or the region under an account's heading.
+    pub location: String,
+    pub problems: String,
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -376,17 +401,8 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
             reason: r.reason.clone(),
             description: c.description.trim().to_string(),
             frameworks: c.frameworks.iter().map(|(k, v)| format!("{}: {}", framework_name(k), v.join(", "))).collect(),
-            failing: r
-                .failing
-                .iter()
-                .map(|f| FindingView {
-                    name: f.name.clone(),
-                    id: f.id.clone(),
-                    location: format!("{}/{}", f.account, f.region),
-                    region: f.region.clone(),
-                    problems: f.problems.join("; "),
-                })
-                .collect(),
+            failing: r.failing.iter().map(FindingView::from).collect(),
+            failing_groups: finding_groups(r.failing.iter(), |f| format!("{}/{}", f.account, f.region)),
             failing_by_account: if snapshot.accounts.len() > 1 { by_account(r) } else { vec![] },
             evidence_errors: r.evidence_errors.clone(),
             tables,
@@ -621,17 +637,34 @@ fn matrix_note(results: &Results) -> String {
 
 /// A control's failing resources, grouped by account in account order.
 fn by_account(r: &ControlResult) -> Vec<AccountFindings> {
-    let mut groups: BTreeMap<&str, Vec<FindingView>> = BTreeMap::new();
+    let mut accounts: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &r.failing {
-        groups.entry(f.account.as_str()).or_default().push(FindingView {
-            name: f.name.clone(),
-            id: f.id.clone(),
-            location: format!("{}/{}", f.account, f.region),
-            region: f.region.clone(),
-            problems: f.problems.join("; "),
-        });
+        accounts.entry(f.account.as_str()).or_default().push(f);
     }
-    groups.into_iter().map(|(account, findings)| AccountFindings { account: account.to_string(), findings }).collect()
+    accounts
+        .into_iter()
+        .map(|(account, findings)| AccountFindings {
+            account: account.to_string(),
+            findings: findings.iter().copied().map(FindingView::from).collect(),
+            groups: finding_groups(findings.into_iter(), |f| f.region.clone()),
+        })
+        .collect()
+}
+
+/// Failing resources that share what is wrong with them and where they
+/// are (`location`), in order of both: past [`evidence::Limits::failing`]
+/// resources the PDF lists them so, by name, rather than one table row
+/// each. A thousand snapshots anyone can restore are one finding an auditor
+/// reads once, and a table row per snapshot cost a page per sixty.
+fn finding_groups<'a>(
+    findings: impl Iterator<Item = &'a Finding>,
+    location: impl Fn(&Finding) -> String,
+) -> Vec<FindingGroup> {
+    let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for f in findings {
+        groups.entry((location(f), f.problems.join("; "))).or_default().push(f.name.clone());
+    }
+    groups.into_iter().map(|((location, problems), names)| FindingGroup { location, problems, names }).collect()
 }
 
 /// The accounts any control was evaluated in one by one (none for a pack

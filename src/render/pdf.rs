@@ -118,6 +118,17 @@ fn make_breakable(v: &mut serde_json::Value) {
                             }
                         }
                     }
+                    "failing_groups" | "groups" => {
+                        for group in x.as_array_mut().into_iter().flatten() {
+                            for field in ["problems", "location"] {
+                                if let Some(s) = group.get_mut(field) {
+                                    wrap_str(s, WRAP);
+                                }
+                            }
+                            let names = group.get_mut("names").and_then(Value::as_array_mut);
+                            names.into_iter().flatten().for_each(|s| wrap_str(s, WRAP));
+                        }
+                    }
                     // A verdict's reason names resources, ARNs among them.
                     "reason" | "reasons" => match x {
                         Value::Array(a) => a.iter_mut().for_each(|s| wrap_str(s, WRAP)),

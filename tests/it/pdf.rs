@@ -22,6 +22,17 @@ fn tool(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `pack` the snapshot `s` in `dir`, leaving its `report.pdf` there.
+fn pack_pdf(dir: &Path, s: &evidence_pack::snapshot::Snapshot) {
+    let path = dir.join("snapshot.json");
+    std::fs::write(&path, s.to_json()).unwrap();
+    let (key, _) = crate::harness::keypair(dir);
+    let zip = dir.join("pack.zip");
+    let out = run(Command::new(BIN).arg("pack").arg(&path).arg("--key").arg(&key).arg("-o").arg(&zip));
+    assert!(matches!(out.status.code(), Some(0 | 3 | 4)), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(dir.join("report.pdf"), entry(&zip, "report.pdf")).unwrap();
+}
+
 /// The summary's counts, in the order both reports print them.
 fn summary_counts(results: &serde_json::Value) -> Vec<u64> {
     let s = &results["summary"];
@@ -180,13 +191,7 @@ fn every_kind_of_table_stays_inside_the_margins() {
         r.data = data;
         s.resources.push(r);
     }
-    let path = dir.path().join("snapshot.json");
-    std::fs::write(&path, s.to_json()).unwrap();
-    let (key, _) = crate::harness::keypair(dir.path());
-    let zip = dir.path().join("pack.zip");
-    let out = run(Command::new(BIN).arg("pack").arg(&path).arg("--key").arg(&key).arg("-o").arg(&zip));
-    assert!(matches!(out.status.code(), Some(0 | 3 | 4)), "{}", String::from_utf8_lossy(&out.stderr));
-    std::fs::write(dir.path().join("report.pdf"), entry(&zip, "report.pdf")).unwrap();
+    pack_pdf(dir.path(), &s);
     let text = tool(dir.path(), &["pdftotext", "report.pdf", "-"]);
     for t in evidence_pack::render::tables::TABLES {
         assert!(text.contains(t.title), "no {} table in the PDF", t.title);
@@ -400,4 +405,37 @@ fn a_collection_time_past_year_9999_is_a_clear_error() {
         || (stderr.contains("which an OSCAL date-time cannot state") && stderr.contains("collect again"));
     assert!(clear && !stderr.contains("panicked"), "{stderr}");
     assert!(!zip.exists(), "no pack is written");
+}
+
+/// Sixty groups open to SSH were sixty table rows under EC2.13's failing
+/// resources, a page per sixty, besides their flagged rows in the evidence
+/// table. Past `FAILING_ROWS`, the PDF states each problem and place once
+/// and names every resource under it.
+#[test]
+fn many_failing_resources_are_named_under_their_problem_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = crate::report::with_open_groups(60);
+    let catalog = evidence_pack::evaluate::Catalog::builtin();
+    let results = evidence_pack::evaluate::evaluate(&s, &catalog);
+    let report = evidence_pack::render::build(&s, "x", &catalog, &results);
+    let c = report.controls.iter().find(|c| c.id == "EC2.13").unwrap();
+    assert!(c.failing.len() > evidence_pack::render::evidence::FAILING_ROWS, "{}", c.reason);
+    let named: usize = c.failing_groups.iter().map(|g| g.names.len()).sum();
+    assert_eq!(named, c.failing.len(), "every failing resource is in a group");
+    let estate = c.failing_groups.iter().find(|g| g.names.iter().any(|n| n.contains("sg-estate"))).unwrap();
+    assert_eq!(estate.names.len(), 60, "{:?}", c.failing_groups);
+
+    pack_pdf(dir.path(), &s);
+    let text = tool(dir.path(), &["pdftotext", "report.pdf", "-"]).replace('\u{200b}', "");
+    let ec2_13 = &text[text.find("AWS Security Hub: EC2.13\n").expect("EC2.13's section")..];
+    let failing = &ec2_13[ec2_13.find("Failing resources").unwrap()..];
+    let failing = &failing[..failing.find("\nEvidence\n").unwrap()];
+    assert!(failing.contains(&format!("{}, 60 resources:", estate.location)), "{failing}");
+    assert!(!failing.contains("What is wrong"), "no table row per resource: {failing}");
+    // Lines break after a name's hyphens, and pdftotext drops a hyphen
+    // that ends a line.
+    let names = failing.replace(['-', '\n'], "");
+    for g in 0..60 {
+        assert!(names.contains(&format!("sgestate{g:03}")), "sg-estate-{g:03} is named: {failing}");
+    }
 }

@@ -59,7 +59,7 @@ fn every_control_in_the_catalog_has_a_result() {
 
 /// The example account with `groups` more security groups of 20 rules
 /// each, one of them (port 22) open to the Internet.
-fn with_open_groups(groups: usize) -> Snapshot {
+pub(crate) fn with_open_groups(groups: usize) -> Snapshot {
     let mut s = example();
     let template = s.resources.iter().find(|r| r.kind == "ec2.security_group").unwrap().clone();
     for g in 0..groups {
