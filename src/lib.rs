@@ -15,7 +15,7 @@ pub mod snapshot;
 pub mod text;
 
 use evaluate::{Catalog, Inputs, Results};
-use seal::{PackFile, SealError, Signer};
+use seal::{Member, SealError, Signer};
 use snapshot::Snapshot;
 
 /// The example account bundled for `evidence-pack demo`, modelled on a
@@ -74,13 +74,38 @@ pub fn pack_with(
     signer: &Signer,
     baseline: Option<&diff::PackView>,
 ) -> Result<Pack, PackError> {
+    prepare(snapshot, catalog, inputs, baseline)?.seal(signer)
+}
+
+/// A pack but for its PDF and seal: everything that reads the snapshot.
+/// Each file is hashed and compressed once made, and only the two the
+/// PDF attaches are kept whole. The snapshot's parsed resources are the
+/// largest thing a large estate holds in memory: a caller that owns it
+/// drops it before [`Prepared::seal`], so typst lays out the PDF without it.
+pub struct Prepared {
+    report: render::Report,
+    members: Vec<Member>,
+    snapshot_json: Vec<u8>,
+    results_json: Vec<u8>,
+    results: Results,
+    time: chrono::DateTime<chrono::Utc>,
+}
+
+/// Evaluate and render all but the PDF (see [`Prepared`]).
+pub fn prepare(
+    snapshot: &Snapshot,
+    catalog: &Catalog,
+    inputs: &Inputs,
+    baseline: Option<&diff::PackView>,
+) -> Result<Prepared, PackError> {
     // Inputs name controls and pack members: never pack ones the catalog
     // has not vouched for, whoever built them.
     inputs.check(catalog)?;
-    let snapshot_json = snapshot.to_json();
+    let time = snapshot.collected_at.finished;
+    let snapshot_json = snapshot.to_json().into_bytes();
     let mut results = evaluate::evaluate_with(snapshot, catalog, inputs);
     results.baseline = baseline.map(diff::PackView::reference);
-    let results_json = results.to_json();
+    let results_json = results.to_json().into_bytes();
     let first_seen = |id: &str| baseline.and_then(|b| b.first_seen(id));
     let findings = evaluate::finding::to_csv(&evaluate::finding::rows(
         snapshot,
@@ -89,56 +114,61 @@ pub fn pack_with(
         &inputs.exceptions,
         &first_seen,
     ));
-    let snapshot_sha256 = seal::sha256_hex(snapshot_json.as_bytes());
+    let snapshot_sha256 = seal::sha256_hex(&snapshot_json);
     let mut report = render::build(snapshot, &snapshot_sha256, catalog, &results);
-    report.register = evaluate::exceptions::register(&inputs.exceptions, &results, snapshot.collected_at.finished);
+    report.register = evaluate::exceptions::register(&inputs.exceptions, &results, time);
     let oscal = render::oscal::document(snapshot, &snapshot_sha256, catalog, &results, inputs)?;
+    let oscal = Member::new(pack::RESULTS_OSCAL, oscal, time)?;
     if let Some(old) = baseline {
         let members = std::collections::BTreeMap::from([
-            (pack::RESULTS.to_string(), results_json.clone().into_bytes()),
+            (pack::RESULTS.to_string(), results_json.clone()),
             (pack::FINDINGS.to_string(), findings.clone()),
             (pack::CONTROLS.to_string(), catalog.source.clone().into_bytes()),
         ]);
-        let collected = snapshot.collected_at.finished.format("%Y-%m-%d %H:%M UTC").to_string();
+        let collected = time.format("%Y-%m-%d %H:%M UTC").to_string();
         let new = diff::PackView::from_members("this pack", "", "", &collected, None, &members)?;
         report.changes = Some(diff::compare(old, &new).chapter());
     }
     let markdown = render::markdown(&report)?;
-    let mut files = vec![
-        PackFile::new(pack::CONTROLS, catalog.source.clone()),
-        PackFile::new(pack::FINDINGS, findings),
-        PackFile::new(pack::REPORT_HTML, render::html(&markdown, &report.title)),
-        PackFile::new(pack::REPORT_MD, markdown),
-        PackFile::new(pack::RESULTS, results_json),
-        PackFile::new(pack::RESULTS_OSCAL, oscal),
-        PackFile::new(pack::SNAPSHOT, snapshot_json),
+    let mut members = vec![
+        oscal,
+        Member::new(pack::CONTROLS, &catalog.source, time)?,
+        Member::new(pack::FINDINGS, findings, time)?,
+        Member::new(pack::REPORT_HTML, render::html(&markdown, &report.title), time)?,
+        Member::new(pack::REPORT_MD, markdown, time)?,
+        Member::new(pack::RESULTS, &results_json, time)?,
+        Member::new(pack::SNAPSHOT, &snapshot_json, time)?,
     ];
     // What people added travels with the pack, hashed like the rest.
     if !inputs.attestations.source.is_empty() {
-        files.push(PackFile::new(pack::ATTESTATIONS, inputs.attestations.source.clone()));
+        members.push(Member::new(pack::ATTESTATIONS, &inputs.attestations.source, time)?);
         for (name, bytes) in inputs.attestations.files() {
-            files.push(PackFile::new(name, bytes));
+            members.push(Member::new(name, bytes, time)?);
         }
     }
     if !inputs.exceptions.source.is_empty() {
-        files.push(PackFile::new(pack::EXCEPTIONS, inputs.exceptions.source.clone()));
+        members.push(Member::new(pack::EXCEPTIONS, &inputs.exceptions.source, time)?);
     }
     // Every row of the evidence, a CSV per kind; the report summarises them.
     for (name, bytes) in std::mem::take(&mut report.evidence_csv) {
-        files.push(PackFile::new(name, bytes));
+        members.push(Member::new(name, bytes, time)?);
     }
-    // The PDF shows the pack id, so the id covers every file but the PDF.
-    let id = pack::id(&seal::manifest(&files));
-    let time = snapshot.collected_at.finished;
-    // The PDF attaches the pack's own snapshot.json and results.json, lent
-    // rather than copied: they are the largest files.
-    let mut attach: Vec<(&str, &mut Vec<u8>)> = files
-        .iter_mut()
-        .filter(|f| f.name == pack::SNAPSHOT || f.name == pack::RESULTS)
-        .map(|f| (f.name.as_str(), &mut f.bytes))
-        .collect();
-    let pdf = render::pdf::pdf(&report, &id, &mut attach, time)?;
-    files.push(PackFile::new(pack::REPORT_PDF, pdf));
-    let zip = seal::seal(files, signer, time)?;
-    Ok(Pack { zip, results, id })
+    Ok(Prepared { report, members, snapshot_json, results_json, results, time })
+}
+
+impl Prepared {
+    /// Compile the PDF and seal the pack.
+    pub fn seal(self, signer: &Signer) -> Result<Pack, PackError> {
+        let Prepared { report, mut members, mut snapshot_json, mut results_json, results, time } = self;
+        // The PDF shows the pack id, so the id covers every file but the PDF.
+        let id = pack::id(&seal::manifest(&members));
+        // The PDF attaches the pack's own snapshot.json and results.json,
+        // lent rather than copied: they are the largest files.
+        let mut attach = [(pack::SNAPSHOT, &mut snapshot_json), (pack::RESULTS, &mut results_json)];
+        let pdf = render::pdf::pdf(&report, &id, &mut attach, time)?;
+        drop((report, snapshot_json, results_json));
+        members.push(Member::new(pack::REPORT_PDF, pdf, time)?);
+        let zip = seal::seal(members, signer, time)?;
+        Ok(Pack { zip, results, id })
+    }
 }

@@ -327,7 +327,7 @@ fn run(cli: Cli) -> Result<Exit> {
             let (catalog, inputs, signer) = prepare(&pack)?;
             let baseline = load_baseline(&pack, &signer)?;
             let snapshot = read_snapshots(&snapshots)?;
-            finish(&snapshot, &catalog, &inputs, &signer, baseline.as_ref(), &output, quiet)
+            finish(snapshot, &catalog, &inputs, &signer, baseline.as_ref(), &output, quiet)
         }
         Command::Run { aws, pack, output, snapshot: snapshot_out } => {
             // Fail on a bad key, catalog or input before spending time on AWS.
@@ -337,7 +337,7 @@ fn run(cli: Cli) -> Result<Exit> {
             if let Some(p) = snapshot_out {
                 write_snapshot(&p, &snapshot)?;
             }
-            finish(&snapshot, &catalog, &inputs, &signer, baseline.as_ref(), &output, quiet)
+            finish(snapshot, &catalog, &inputs, &signer, baseline.as_ref(), &output, quiet)
         }
         Command::Diff { old, new, public_key, json, fail_on_regression } => {
             let key = public_key.as_deref().map(read_public_key).transpose()?;
@@ -529,8 +529,8 @@ fn print_warnings(inputs: &Inputs, results: &Results) {
 
 /// Exceptions about to lapse (`--warn-expiring`), shown even with --quiet:
 /// someone has to act before the next pack.
-fn print_expiring(inputs: &Inputs, snapshot: &Snapshot) {
-    for w in inputs.exceptions.expiring(snapshot.collected_at.finished) {
+fn print_expiring(inputs: &Inputs, collected: chrono::DateTime<chrono::Utc>) {
+    for w in inputs.exceptions.expiring(collected) {
         eprintln!("warning: {}:{}:{}: {}", terminal(&w.path), w.line, w.column, terminal(&w.message));
         eprintln!("  hint: {}", terminal(&w.hint));
     }
@@ -570,7 +570,7 @@ fn prepare(args: &PackArgs) -> Result<(Catalog, Inputs, Signer)> {
 }
 
 fn finish(
-    snapshot: &Snapshot,
+    snapshot: Snapshot,
     catalog: &Catalog,
     inputs: &Inputs,
     signer: &Signer,
@@ -578,10 +578,14 @@ fn finish(
     output: &Path,
     quiet: bool,
 ) -> Result<Exit> {
-    let packed = evidence_pack::pack_with(snapshot, catalog, inputs, signer, baseline).context("building the pack")?;
+    let prepared = evidence_pack::prepare(&snapshot, catalog, inputs, baseline).context("building the pack")?;
+    let collected = snapshot.collected_at.finished;
+    // Everything further needs only what `prepare` made of it.
+    drop(snapshot);
+    let packed = prepared.seal(signer).context("building the pack")?;
     evidence_pack::fs::write_atomic(output, &packed.zip)?;
     print_warnings(inputs, &packed.results);
-    print_expiring(inputs, snapshot);
+    print_expiring(inputs, collected);
     print_summary(&packed.results, output, quiet);
     Ok(exit_for(&packed.results))
 }

@@ -14,6 +14,7 @@ use std::path::Path;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use sha2::{Digest, Sha256};
 use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey};
+use zip::result::ZipError;
 use zip::write::SimpleFileOptions;
 
 pub use verify::{Limits, Members, Verified, VerifyError, read_members, verify};
@@ -40,19 +41,42 @@ pub enum SealError {
     #[error("refusing to pack '{name}': {why}")]
     Name { name: String, why: &'static str },
     #[error("cannot build the zip: {0}")]
-    Zip(#[from] zip::result::ZipError),
+    Zip(#[from] ZipError),
 }
 
-/// One file of a pack, by its path inside the zip.
+/// One file of a pack, sealed as soon as it is made: its name, its
+/// SHA-256, and its deflated zip entry. A large estate's files are several
+/// times the size of its zip; a pack holds each one's compressed form, not
+/// its bytes, until the zip is written.
+///
+/// Each is compressed from its whole bytes, never streamed in pieces:
+/// deflate's output depends on how its input is split, and `verify
+/// --reseal` rebuilds every entry from its whole bytes.
 #[derive(Debug, Clone)]
-pub struct PackFile {
+pub struct Member {
     pub name: String,
-    pub bytes: Vec<u8>,
+    pub sha256: String,
+    /// A zip of this one entry, copied into the pack's zip as it is.
+    entry: Vec<u8>,
 }
 
-impl PackFile {
-    pub fn new(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
-        PackFile { name: name.into(), bytes: bytes.into() }
+impl Member {
+    pub fn new(name: impl Into<String>, bytes: impl AsRef<[u8]>, time: DateTime<Utc>) -> Result<Member, SealError> {
+        Member::stamped(name, bytes, stamp(time))
+    }
+
+    /// [`Member::new`] with the zip's own time, as `verify` reads it back.
+    pub(crate) fn stamped(
+        name: impl Into<String>,
+        bytes: impl AsRef<[u8]>,
+        stamp: zip::DateTime,
+    ) -> Result<Member, SealError> {
+        let (name, bytes) = (name.into(), bytes.as_ref());
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        zip.start_file(name.as_str(), entry_options(stamp))?;
+        zip.write_all(bytes).map_err(ZipError::Io)?;
+        let entry = zip.finish()?.into_inner();
+        Ok(Member { sha256: sha256_hex(bytes), name, entry })
     }
 }
 
@@ -120,30 +144,34 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// `sha256sum` format, sorted by name, two spaces (text mode) as
 /// `sha256sum -c` expects.
-pub fn manifest(files: &[PackFile]) -> String {
-    let mut lines: Vec<(String, String)> = files.iter().map(|f| (f.name.clone(), sha256_hex(&f.bytes))).collect();
+pub fn manifest(members: &[Member]) -> String {
+    let mut lines: Vec<(&str, &str)> = members.iter().map(|m| (m.name.as_str(), m.sha256.as_str())).collect();
     lines.sort();
     lines.into_iter().map(|(name, hash)| format!("{hash}  {name}\n")).collect()
 }
 
-/// The zip bytes of a sealed pack: the files, `SHA256SUMS` and its signature.
-/// Entries are sorted, stamped with `time` (from the snapshot) and given
-/// fixed permissions, so the same inputs give the same bytes.
-pub fn seal(mut files: Vec<PackFile>, signer: &Signer, time: DateTime<Utc>) -> Result<Vec<u8>, SealError> {
+/// The zip bytes of a sealed pack: the members, `SHA256SUMS` and its
+/// signature. Entries are sorted, stamped with `time` (from the snapshot)
+/// and given fixed permissions, so the same inputs give the same bytes.
+pub fn seal(mut members: Vec<Member>, signer: &Signer, time: DateTime<Utc>) -> Result<Vec<u8>, SealError> {
     // Checked before signing: a name verify would refuse never gets into
     // a signed manifest.
-    for f in &files {
-        if let Some(why) = name::problem(&f.name) {
-            return Err(SealError::Name { name: crate::text::terminal(&f.name).into_owned(), why });
+    for m in &members {
+        if let Some(why) = name::problem(&m.name) {
+            return Err(SealError::Name { name: crate::text::terminal(&m.name).into_owned(), why });
         }
     }
-    let sums = manifest(&files);
+    let sums = manifest(&members);
     let sig = signer.sign(sums.as_bytes())?;
-    files.push(PackFile::new(MANIFEST, sums));
-    files.push(PackFile::new(SIGNATURE, sig));
-    // Zip times have no zone and start in 1980; the snapshot's UTC time is
-    // clamped into that range.
-    let stamp = zip::DateTime::from_date_and_time(
+    members.push(Member::new(MANIFEST, sums, time)?);
+    members.push(Member::new(SIGNATURE, sig, time)?);
+    assemble(members)
+}
+
+/// The zip's time for `time`: zip times have no zone and start in 1980, so
+/// the snapshot's UTC time is clamped into that range.
+fn stamp(time: DateTime<Utc>) -> zip::DateTime {
+    zip::DateTime::from_date_and_time(
         time.year().clamp(1980, 2107) as u16,
         time.month() as u8,
         time.day() as u8,
@@ -151,24 +179,63 @@ pub fn seal(mut files: Vec<PackFile>, signer: &Signer, time: DateTime<Utc>) -> R
         time.minute() as u8,
         time.second() as u8,
     )
-    .unwrap_or_default();
-    assemble(files, stamp)
+    .unwrap_or_default()
 }
 
-/// The zip of `files` exactly as `seal` lays it out; `verify --reseal`
-/// rebuilds a pack with it to compare bytes.
-pub(crate) fn assemble(mut files: Vec<PackFile>, stamp: zip::DateTime) -> Result<Vec<u8>, SealError> {
-    files.sort_by(|a, b| a.name.cmp(&b.name));
-    let options = SimpleFileOptions::default()
+fn entry_options(stamp: zip::DateTime) -> SimpleFileOptions {
+    SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .compression_level(Some(6))
         .last_modified_time(stamp)
         .unix_permissions(0o644)
-        .system(zip::System::Unix);
+        .system(zip::System::Unix)
+}
+
+/// The zip of `members` exactly as `seal` lays it out; `verify --reseal`
+/// rebuilds a pack with it to compare bytes.
+pub(crate) fn assemble(mut members: Vec<Member>) -> Result<Vec<u8>, SealError> {
+    members.sort_by(|a, b| a.name.cmp(&b.name));
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    for f in &files {
-        zip.start_file(f.name.as_str(), options)?;
-        zip.write_all(&f.bytes).map_err(zip::result::ZipError::Io)?;
+    for m in &members {
+        let mut one = zip::ZipArchive::new(Cursor::new(m.entry.as_slice()))?;
+        zip.raw_copy_file(one.by_index_raw(0)?)?;
     }
     Ok(zip.finish()?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Members are compressed as they are made and copied into the zip
+    /// later; the zip must still be the one writing every file straight
+    /// into it gives (what packs were until 2026-11-23), or `verify
+    /// --reseal` would refuse every older pack.
+    #[test]
+    fn a_zip_of_members_is_the_zip_of_its_files_written_directly() {
+        let time = "2026-11-22T12:37:35Z".parse::<DateTime<Utc>>().unwrap();
+        let files: Vec<(String, Vec<u8>)> = (0..5)
+            .map(|i| (format!("evidence/kind-{i}.csv"), format!("row {i}\n").repeat(1 << (i * 3)).into_bytes()))
+            .chain([("empty.txt".to_string(), Vec::new())])
+            .collect();
+        let mut direct = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let mut sorted = files.clone();
+        sorted.sort();
+        for (name, bytes) in &sorted {
+            direct.start_file(name.as_str(), entry_options(stamp(time))).unwrap();
+            direct.write_all(bytes).unwrap();
+        }
+        let direct = direct.finish().unwrap().into_inner();
+        let members = files.iter().rev().map(|(n, b)| Member::new(n, b, time).unwrap()).collect();
+        assert!(assemble(members).unwrap() == direct, "the zips differ");
+        // Split differently, the same bytes deflate differently: which is
+        // why a member is compressed whole.
+        let big: Vec<u8> =
+            (0..100_000u64).flat_map(|i| format!("{},{}\n", i * 7919 % 100_003, i % 13).into_bytes()).collect();
+        let mut split = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        split.start_file("big", entry_options(stamp(time))).unwrap();
+        big.chunks(1 << 16).for_each(|c| split.write_all(c).unwrap());
+        let split = split.finish().unwrap().into_inner();
+        assert!(split != Member::new("big", &big, time).unwrap().entry, "deflate no longer depends on the split");
+    }
 }

@@ -508,13 +508,14 @@ fn resealed_matches<R: Read + Seek>(zip: &mut R, list: &[Entry]) -> Result<(), V
             "its entries carry different times, which evidence-pack never writes".into(),
         ));
     }
-    let mut files = Vec::with_capacity(list.len());
-    for e in list {
-        files.push(super::PackFile::new(e.name.clone(), read_entry(zip, e, u64::MAX)?));
-    }
     let stamp = zip::DateTime::try_from_msdos(first.dos_date, first.dos_time)
         .map_err(|_| VerifyError::Structure("its entries carry an invalid time".into()))?;
-    let again = super::assemble(files, stamp).map_err(|e| VerifyError::Structure(e.to_string()))?;
+    let structure = |e: super::SealError| VerifyError::Structure(e.to_string());
+    let mut members = Vec::with_capacity(list.len());
+    for e in list {
+        members.push(super::Member::stamped(e.name.clone(), read_entry(zip, e, u64::MAX)?, stamp).map_err(structure)?);
+    }
+    let again = super::assemble(members).map_err(structure)?;
     let len = zip.seek(SeekFrom::End(0)).map_err(io)?;
     zip.seek(SeekFrom::Start(0)).map_err(io)?;
     let mut original = Vec::with_capacity(len as usize);
@@ -531,7 +532,7 @@ fn resealed_matches<R: Read + Seek>(zip: &mut R, list: &[Entry]) -> Result<(), V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seal::{PackFile, Signer, assemble};
+    use crate::seal::{Member, Signer, assemble};
 
     #[test]
     fn manifest_lines_are_strict() {
@@ -555,9 +556,10 @@ mod tests {
     /// signature and `files` as given: no manifest or signature that
     /// agrees with them, since the limits apply before either is checked.
     fn zip_of(sums: Vec<u8>, sig: Vec<u8>, files: &[&str]) -> Vec<u8> {
-        let mut all = vec![PackFile::new(MANIFEST, sums), PackFile::new(SIGNATURE, sig)];
-        all.extend(files.iter().map(|n| PackFile::new(*n, "x")));
-        assemble(all, zip::DateTime::default()).unwrap()
+        let at = zip::DateTime::default();
+        let mut all = vec![Member::stamped(MANIFEST, sums, at).unwrap(), Member::stamped(SIGNATURE, sig, at).unwrap()];
+        all.extend(files.iter().map(|n| Member::stamped(*n, "x", at).unwrap()));
+        assemble(all).unwrap()
     }
 
     fn check(zip: &[u8]) -> Result<Verified, VerifyError> {
@@ -617,15 +619,16 @@ mod mutations {
     //! with every `cargo test`: thousands of damaged packs, none may panic,
     //! and none but the original may verify.
     use super::*;
-    use crate::seal::{PackFile, Signer, seal};
+    use crate::seal::{Member, Signer, seal};
 
     #[test]
     fn damaged_packs_never_panic_and_never_verify() {
         let signer = Signer::generate();
         let key = PublicKey::from_openssh(&signer.public_openssh("t")).unwrap();
-        let files: Vec<PackFile> =
-            REQUIRED.iter().map(|n| PackFile::new(*n, format!("{n} body {}\n", "x".repeat(40)))).collect();
-        let good = seal(files, &signer, chrono::DateTime::UNIX_EPOCH).unwrap();
+        let at = chrono::DateTime::UNIX_EPOCH;
+        let files: Vec<Member> =
+            REQUIRED.iter().map(|n| Member::new(*n, format!("{n} body {}\n", "x".repeat(40)), at).unwrap()).collect();
+        let good = seal(files, &signer, at).unwrap();
         let limits = Limits { max_entries: 64, max_entry_bytes: 1 << 20, max_total_bytes: 4 << 20 };
         assert!(verify(std::io::Cursor::new(&good), &key, limits, true).is_ok());
 
