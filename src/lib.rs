@@ -78,15 +78,13 @@ pub fn pack_with(
 }
 
 /// A pack but for its PDF and seal: everything that reads the snapshot.
-/// Each file is hashed and compressed once made, and only the two the
-/// PDF attaches are kept whole. The snapshot's parsed resources are the
+/// Each file is hashed and compressed once made (the two the PDF attaches
+/// are inflated again for it). The snapshot's parsed resources are the
 /// largest thing a large estate holds in memory: a caller that owns it
 /// drops it before [`Prepared::seal`], so typst lays out the PDF without it.
 pub struct Prepared {
     report: render::Report,
     members: Vec<Member>,
-    snapshot_json: Vec<u8>,
-    results_json: Vec<u8>,
     results: Results,
     time: chrono::DateTime<chrono::Utc>,
 }
@@ -102,7 +100,7 @@ pub fn prepare(
     // has not vouched for, whoever built them.
     inputs.check(catalog)?;
     let time = snapshot.collected_at.finished;
-    let snapshot_json = snapshot.to_json().into_bytes();
+    let snapshot_json = Member::new(pack::SNAPSHOT, snapshot.to_json(), time)?;
     let mut results = evaluate::evaluate_with(snapshot, catalog, inputs);
     results.baseline = baseline.map(diff::PackView::reference);
     let results_json = results.to_json().into_bytes();
@@ -114,7 +112,7 @@ pub fn prepare(
         &inputs.exceptions,
         &first_seen,
     ));
-    let snapshot_sha256 = seal::sha256_hex(&snapshot_json);
+    let snapshot_sha256 = snapshot_json.sha256.clone();
     let mut report = render::build(snapshot, &snapshot_sha256, catalog, &results);
     report.register = evaluate::exceptions::register(&inputs.exceptions, &results, time);
     let oscal = render::oscal::document(snapshot, &snapshot_sha256, catalog, &results, inputs)?;
@@ -136,8 +134,8 @@ pub fn prepare(
         Member::new(pack::FINDINGS, findings, time)?,
         Member::new(pack::REPORT_HTML, render::html(&markdown, &report.title), time)?,
         Member::new(pack::REPORT_MD, markdown, time)?,
-        Member::new(pack::RESULTS, &results_json, time)?,
-        Member::new(pack::SNAPSHOT, &snapshot_json, time)?,
+        Member::new(pack::RESULTS, results_json, time)?,
+        snapshot_json,
     ];
     // What people added travels with the pack, hashed like the rest.
     if !inputs.attestations.source.is_empty() {
@@ -153,17 +151,18 @@ pub fn prepare(
     for (name, bytes) in std::mem::take(&mut report.evidence_csv) {
         members.push(Member::new(name, bytes, time)?);
     }
-    Ok(Prepared { report, members, snapshot_json, results_json, results, time })
+    Ok(Prepared { report, members, results, time })
 }
 
 impl Prepared {
     /// Compile the PDF and seal the pack.
     pub fn seal(self, signer: &Signer) -> Result<Pack, PackError> {
-        let Prepared { report, mut members, mut snapshot_json, mut results_json, results, time } = self;
+        let Prepared { report, mut members, results, time } = self;
         // The PDF shows the pack id, so the id covers every file but the PDF.
         let id = pack::id(&seal::manifest(&members));
-        // The PDF attaches the pack's own snapshot.json and results.json,
-        // lent rather than copied: they are the largest files.
+        // The PDF attaches the pack's own snapshot.json and results.json.
+        let whole = |name: &str| members.iter().find(|m| m.name == name).expect("`prepare` packs it").bytes();
+        let (mut snapshot_json, mut results_json) = (whole(pack::SNAPSHOT)?, whole(pack::RESULTS)?);
         let mut attach = [(pack::SNAPSHOT, &mut snapshot_json), (pack::RESULTS, &mut results_json)];
         let pdf = render::pdf::pdf(&report, &id, &mut attach, time)?;
         drop((report, snapshot_json, results_json));

@@ -78,6 +78,15 @@ impl Member {
         let entry = zip.finish()?.into_inner();
         Ok(Member { sha256: sha256_hex(bytes), name, entry })
     }
+
+    /// The member's bytes again, inflated from its entry.
+    pub fn bytes(&self) -> Result<Vec<u8>, SealError> {
+        let mut one = zip::ZipArchive::new(Cursor::new(self.entry.as_slice()))?;
+        let mut file = one.by_index(0)?;
+        let mut bytes = Vec::with_capacity(file.size() as usize);
+        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(ZipError::Io)?;
+        Ok(bytes)
+    }
 }
 
 pub struct Signer {
