@@ -25,8 +25,9 @@ pub const CLI_LINES: usize = 6;
 /// the rows of whichever resources a control flags.
 const KEPT: usize = 3 * FULL_ROWS;
 
-/// A control with more failing resources than this lists them in the PDF
-/// by what is wrong and where, by name, rather than a table row each.
+/// A control with more failing resources than this, most of them sharing
+/// what is wrong with them, lists them in the PDF by what is wrong and
+/// where, by name, rather than a table row each.
 pub const FAILING_ROWS: usize = 25;
 
 /// [`FULL_ROWS`], [`SAMPLE_ROWS`] and [`FAILING_ROWS`], for the report to

@@ -404,7 +404,7 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
             failing: r.failing.iter().map(FindingView::from).collect(),
             failing_groups: finding_groups(r.failing.iter(), |f| format!("{}/{}", f.account, f.region)),
             failing_by_account: if snapshot.accounts.len() > 1 { by_account(r) } else { vec![] },
-            evidence_errors: r.evidence_errors.clone(),
+            evidence_errors: alike(&r.evidence_errors),
             tables,
             sections,
             remediation: c.remediation.as_ref().map(|r| r.text.trim().to_string()).unwrap_or_default(),
@@ -513,11 +513,38 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
         evidence: evidence.files(),
         evidence_csv: evidence.take_files(),
         evidence_limits: evidence::Limits::default(),
-        errors: snapshot.errors.clone(),
+        errors: alike(&snapshot.errors),
         collection: collection::build(snapshot),
         changes: None,
         register: Default::default(),
     }
+}
+
+/// Collection errors as a reader needs them: calls that failed alike (the
+/// same operation, place, code and message, say one per bucket) once, in
+/// order of first failure, the message saying how many. Fifty identical
+/// rows under every S3 control said nothing the first did not.
+fn alike(errors: &[CollectionError]) -> Vec<CollectionError> {
+    let mut seen: BTreeMap<(&str, &str, &str, &str, &str), usize> = BTreeMap::new();
+    // A control that needs a kind twice lists its errors twice: a call is
+    // counted once, by when it failed.
+    let mut out: Vec<(CollectionError, BTreeSet<_>)> = Vec::new();
+    for e in errors {
+        let key = (e.account.as_str(), e.region.as_str(), e.operation.as_str(), e.code.as_str(), e.message.as_str());
+        let i = *seen.entry(key).or_insert_with(|| {
+            out.push((e.clone(), BTreeSet::new()));
+            out.len() - 1
+        });
+        out[i].1.insert(e.collected_at);
+    }
+    out.into_iter()
+        .map(|(mut e, calls)| {
+            if calls.len() > 1 {
+                e.message = format!("{} ({} calls failed alike)", e.message, calls.len());
+            }
+            e
+        })
+        .collect()
 }
 
 /// For each account, "failed: …" when collection failed for the whole of
@@ -901,6 +928,29 @@ pub fn html(markdown: &str, title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fifty buckets whose versioning could not be read were fifty
+    /// identical rows under every S3 control and in the appendix: calls
+    /// that failed alike are one row saying how many, a call listed twice
+    /// counts once, and a different message keeps its own row.
+    #[test]
+    fn calls_that_failed_alike_are_one_row() {
+        let at = |s: i64| chrono::DateTime::from_timestamp(s, 0).unwrap();
+        let e = |message: &str, s: i64| CollectionError {
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            operation: "s3:GetBucketVersioning".into(),
+            code: "AccessDenied".into(),
+            message: message.into(),
+            resource_types: vec!["s3.bucket.versioning".into()],
+            collected_at: at(s),
+        };
+        let errors: Vec<_> = (0..50).map(|i| e("denied", i)).chain([e("denied", 3), e("throttled", 60)]).collect();
+        let rows = alike(&errors);
+        let messages: Vec<&str> = rows.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(messages, ["denied (50 calls failed alike)", "throttled"]);
+        assert_eq!(rows[0].collected_at, at(0), "the first failure's time");
+    }
 
     /// A key without a name printed as itself with spaces: "retired by
     /// aws", "pci dss 3 2 1".

@@ -438,4 +438,22 @@ fn many_failing_resources_are_named_under_their_problem_once() {
     for g in 0..60 {
         assert!(names.contains(&format!("sgestate{g:03}")), "sg-estate-{g:03} is named: {failing}");
     }
+
+    // Each group open on a port of its own: Trusted Advisor's problems name
+    // each group's own rule, so a line per problem would take more room
+    // than the table, which stays.
+    let mut own_ports = s.clone();
+    for r in own_ports.resources.iter_mut().filter(|r| r.id.starts_with("sg-estate-")) {
+        let g: u16 = r.id["sg-estate-".len()..].parse().unwrap();
+        r.data["ingress"][0]["from_port"] = (8000 + g).into();
+        r.data["ingress"][0]["to_port"] = (8000 + g).into();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    pack_pdf(dir.path(), &own_ports);
+    let text = tool(dir.path(), &["pdftotext", "report.pdf", "-"]).replace('\u{200b}', "");
+    let ta = &text[text.rfind("Specific Ports Unrestricted\n").expect("TA.SGPorts's section")..];
+    let failing = &ta[ta.find("Failing resources").unwrap()..];
+    let failing = &failing[..failing.find("\nEvidence\n").unwrap()];
+    assert!(failing.contains("What is wrong"), "a table: {failing}");
+    assert!(!failing.contains(" resource:"), "no line per problem: {failing}");
 }
