@@ -162,7 +162,8 @@ pub struct ControlView {
     pub description: String,
     pub frameworks: Vec<String>,
     pub failing: Vec<FindingView>,
-    /// The same findings by place and what is wrong (see [`finding_groups`]).
+    /// The same findings by place and what is wrong (see [`finding_groups`]),
+    /// for a pack of one account.
     pub failing_groups: Vec<FindingGroup>,
     /// The failing resources by account, for a pack of more than one.
     pub failing_by_account: Vec<AccountFindings>,
@@ -402,7 +403,12 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
             description: c.description.trim().to_string(),
             frameworks: c.frameworks.iter().map(|(k, v)| format!("{}: {}", framework_name(k), v.join(", "))).collect(),
             failing: r.failing.iter().map(FindingView::from).collect(),
-            failing_groups: finding_groups(r.failing.iter(), |f| format!("{}/{}", f.account, f.region)),
+            // A pack of several accounts groups its findings per account.
+            failing_groups: if snapshot.accounts.len() > 1 {
+                vec![]
+            } else {
+                finding_groups(r.failing.iter(), |f| format!("{}/{}", f.account, f.region))
+            },
             failing_by_account: if snapshot.accounts.len() > 1 { by_account(r) } else { vec![] },
             evidence_errors: alike(&r.evidence_errors),
             tables,
