@@ -102,8 +102,9 @@ struct CollectArgs {
     /// API requests in flight at once, for the whole process.
     #[arg(long, value_name = "N", default_value_t = collect::Limits::default().max_concurrency as u64, value_parser = clap::value_parser!(u64).range(1..=65535))]
     max_concurrency: u64,
-    /// Seconds one API request may take before it is recorded as timed out.
-    #[arg(long, value_name = "SECS", default_value_t = collect::Limits::default().timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    /// Seconds one API request may wait for its answer, or for the rest of
+    /// an answer that stopped arriving, before it is recorded as timed out.
+    #[arg(long, value_name = "SECS", env = "EVIDENCE_PACK_TIMEOUT", default_value_t = collect::Limits::default().timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
     #[command(flatten)]
     org: OrgArgs,

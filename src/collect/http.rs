@@ -8,7 +8,8 @@
 //! never mistaken for an unanswered request (the SDK's operation-attempt
 //! timeout would count that wait). A request holds its permit until its
 //! response starts; a body that then stalls is the SDK's stalled-stream
-//! protection's to end.
+//! protection's to end, after the same `--timeout`, so that one setting
+//! bounds both.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,7 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig;
 use tokio::sync::Semaphore;
 
 /// What CloudTrail shows as the caller's user agent, so that a run's calls
@@ -58,6 +60,11 @@ pub(crate) fn client(limits: Limits) -> SharedHttpClient {
         conn.build()
     });
     capped(inner, limits)
+}
+
+/// A body that stops moving fails after `--timeout`, not the SDK's 20 s.
+pub(crate) fn stall_protection(limits: Limits) -> StalledStreamProtectionConfig {
+    StalledStreamProtectionConfig::enabled().grace_period(limits.timeout).build()
 }
 
 /// `inner` behind the cap, the per-request timeout and the user agent.
@@ -273,6 +280,42 @@ mod tests {
             drop(conn.call(signed(auth)));
         }
         assert_eq!(calls.counts(), BTreeMap::from([("guardduty".to_string(), 2), ("s3".to_string(), 1)]));
+    }
+
+    /// Before, `--timeout` bounded only the wait for an answer to begin:
+    /// an answer that stopped halfway had the SDK's own 20 s, whatever the
+    /// user chose. Here the server sends half a body and then nothing for
+    /// 5 s; with `--timeout 1` the call fails as stalled, well before then.
+    #[tokio::test]
+    async fn an_answer_that_stops_arriving_ends_at_the_timeout() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let _ = conn.read(&mut [0u8; 8192]);
+            let body = "<GetCallerIdentityResponse><GetCallerIdentityResult><Account>123456789012</Account>\
+                        </GetCallerIdentityResult></GetCallerIdentityResponse>";
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n", body.len());
+            let _ = conn.write_all(format!("{head}{}", &body[..40]).as_bytes());
+            std::thread::sleep(Duration::from_secs(5));
+            let _ = conn.write_all(&body.as_bytes()[40..]);
+        });
+        let limits = Limits { max_concurrency: 4, timeout: Duration::from_secs(1) };
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .endpoint_url(url)
+            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+            .credentials_provider(aws_credential_types::Credentials::new("AKID", "SECRET", None, None, "test"))
+            .http_client(client(limits))
+            .stalled_stream_protection(stall_protection(limits))
+            .build();
+        let started = std::time::Instant::now();
+        let err = aws_sdk_sts::Client::from_conf(config).get_caller_identity().send().await.unwrap_err();
+        let shown = format!("{}", aws_sdk_sts::error::DisplayErrorContext(&err));
+        assert!(shown.contains("ThroughputBelowMinimum") || shown.contains("minimum throughput"), "{shown}");
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     }
 
     /// A request that never answers ends as a timeout (the limit is short

@@ -90,7 +90,9 @@ pub enum CollectError {
 /// retries than the SDK default since one run makes many calls at once,
 /// unless `AWS_MAX_ATTEMPTS` or `AWS_RETRY_MODE` says otherwise.
 pub async fn load_config(profile: Option<&str>, limits: Limits) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http::client(limits));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http::client(limits))
+        .stalled_stream_protection(http::stall_protection(limits));
     let chosen = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
     if !chosen("AWS_MAX_ATTEMPTS") && !chosen("AWS_RETRY_MODE") {
         loader = loader.retry_config(

@@ -138,7 +138,11 @@ impl Moto {
             .env("AWS_REGION", REGION)
             .env("AWS_CONFIG_FILE", "/nonexistent")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-            .env("AWS_EC2_METADATA_DISABLED", "true");
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            // moto on a loaded 2-core CI machine has taken longer than the
+            // 30 s default to answer, or to finish an answer it had begun;
+            // those calls then failed in one run and not in another.
+            .env("EVIDENCE_PACK_TIMEOUT", "120");
         c
     }
 }

@@ -247,9 +247,13 @@ fn without_an_organisation_the_run_says_why() {
 }
 
 /// A request that never answers: before, nothing bounded it and a run
-/// could hang. With `--timeout 1` the KMS calls, sent to a socket that
+/// could hang. With `--timeout 3` the KMS calls, sent to a socket that
 /// accepts and never replies, are recorded as failed calls and the
 /// snapshot is written. The socket also shows the user agent AWS would log.
+///
+/// moto's STS is woken first: its first answer loads the service, and on a
+/// loaded CI machine took longer than the 1 s this test once allowed, so the
+/// run stopped at `sts:GetCallerIdentity` before reaching KMS.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_request_that_never_answers_is_recorded_and_the_run_ends() {
     let dir = tempfile::tempdir().unwrap();
@@ -270,19 +274,20 @@ async fn a_request_that_never_answers_is_recorded_and_the_run_ends() {
         }
     });
 
+    aws_sdk_sts::Client::new(&moto.config().await).get_caller_identity().send().await.unwrap();
     let path = dir.path().join("snapshot.json");
     let out = run(moto
         .cmd()
         .env("AWS_ENDPOINT_URL_KMS", &silent_url)
         .env("AWS_MAX_ATTEMPTS", "1")
-        .args(["collect", "--quiet", "--regions", REGION, "--timeout", "1", "-o"])
+        .args(["collect", "--quiet", "--regions", REGION, "--timeout", "3", "-o"])
         .arg(&path));
     assert_eq!(out.status.code(), Some(4), "evidence is missing, the snapshot is written");
     let snapshot = json(&path);
     let kms: Vec<&Value> =
         snapshot["errors"].as_array().unwrap().iter().filter(|e| e["operation"] == "kms:ListKeys").collect();
     assert_eq!(kms.len(), 1, "{:#}", snapshot["errors"]);
-    assert!(kms[0]["message"].as_str().unwrap().contains("no answer within 1 s"), "{:#}", kms[0]);
+    assert!(kms[0]["message"].as_str().unwrap().contains("no answer within 3 s"), "{:#}", kms[0]);
     assert!(kms[0]["resource_types"].as_array().unwrap().iter().any(|k| k == "kms.key"), "{:#}", kms[0]);
 
     let request = seen.lock().unwrap().to_lowercase();
