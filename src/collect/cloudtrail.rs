@@ -84,7 +84,7 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
                     trail.latest_delivery_time = time(s.latest_delivery_time());
                     trail.latest_delivery_error = s.latest_delivery_error().map(String::from);
                 }
-                Some(Err(e)) => found.fail(ctx, &home, "cloudtrail:GetTrailStatus", &[STATUS], &e),
+                Some(Err(e)) => found.fail_about(ctx, &home, "cloudtrail:GetTrailStatus", &[STATUS], &arn, &e),
             }
             match selectors {
                 None => {}
@@ -105,7 +105,7 @@ pub(crate) async fn collect(ctx: &Ctx, region: String) -> Found {
                     trail.excluded_management_event_sources =
                         Some(excluded_sources(&trail.event_selectors, s.advanced_event_selectors()));
                 }
-                Some(Err(e)) => found.fail(ctx, &home, "cloudtrail:GetEventSelectors", &[SELECTORS], &e),
+                Some(Err(e)) => found.fail_about(ctx, &home, "cloudtrail:GetEventSelectors", &[SELECTORS], &arn, &e),
             }
             let operation = match (ctx.wants(STATUS), ctx.wants(SELECTORS)) {
                 (true, true) => "cloudtrail:DescribeTrails+GetTrailStatus+GetEventSelectors",

@@ -61,7 +61,10 @@ async fn describe(ctx: &Ctx, client: &Client, region: &str, id: String, mut alia
                 return Found::incomplete(ctx, region, "kms:DescribeKey", &[KmsKey::KIND, ROTATION], message);
             }
         },
-        Err(e) => return Found::failed(ctx, region, "kms:DescribeKey", &[KmsKey::KIND], &e),
+        Err(e) => {
+            found.fail_about(ctx, region, "kms:DescribeKey", &[KmsKey::KIND], &id, &e);
+            return found;
+        }
     };
     let name = |s: Option<&str>| s.unwrap_or_default().to_string();
     let spec = name(meta.key_spec().map(|s| s.as_str()));
@@ -98,7 +101,7 @@ async fn describe(ctx: &Ctx, client: &Client, region: &str, id: String, mut alia
                 key.rotation_period_days = r.rotation_period_in_days().map(i64::from);
                 operation = "kms:DescribeKey+GetKeyRotationStatus";
             }
-            Err(e) => found.fail(ctx, region, "kms:GetKeyRotationStatus", &[ROTATION], &e),
+            Err(e) => found.fail_about(ctx, region, "kms:GetKeyRotationStatus", &[ROTATION], &id, &e),
         }
     }
     found.add(ctx, region, key.arn.clone(), operation, &key);

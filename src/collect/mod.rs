@@ -561,6 +561,7 @@ impl Found {
             code: "IncompleteResponse".to_string(),
             message,
             resource_types: kinds.iter().map(|k| k.to_string()).collect(),
+            resource: None,
             collected_at: Utc::now(),
         });
         found
@@ -577,6 +578,36 @@ impl Found {
     ) where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        self.record(ctx, region, operation, kinds, None, err);
+    }
+
+    /// Record a failed call about one resource (a bucket's setting, a key's
+    /// rotation), naming it.
+    pub(crate) fn fail_about<E>(
+        &mut self,
+        ctx: &Ctx,
+        region: &str,
+        operation: &str,
+        kinds: &[&str],
+        resource: &str,
+        err: &SdkError<E, HttpResponse>,
+    ) where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        self.record(ctx, region, operation, kinds, Some(resource), err);
+    }
+
+    fn record<E>(
+        &mut self,
+        ctx: &Ctx,
+        region: &str,
+        operation: &str,
+        kinds: &[&str],
+        resource: Option<&str>,
+        err: &SdkError<E, HttpResponse>,
+    ) where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
         let (code, message) = error_code(err);
         self.errors.push(CollectionError {
             account: ctx.account.clone(),
@@ -585,6 +616,7 @@ impl Found {
             code,
             message,
             resource_types: kinds.iter().map(|k| k.to_string()).collect(),
+            resource: resource.map(str::to_string),
             collected_at: Utc::now(),
         });
     }

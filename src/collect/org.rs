@@ -318,6 +318,7 @@ pub(crate) fn unreadable(account: &str, role_arn: &str, code: String, message: S
             code,
             message: format!("cannot assume {role_arn}, so nothing in the account was read: {message}"),
             resource_types: crate::snapshot::kinds::ALL.iter().map(|k| k.to_string()).collect(),
+            resource: None,
             collected_at: Utc::now(),
         }],
     }

@@ -139,7 +139,7 @@ async fn bucket(ctx: &Ctx, name: String, region: Option<String>, settings: &[&st
             match $r.map(|r| absent(r, $codes)) {
                 Some(Ok(v)) => v,
                 Some(Err(e)) => {
-                    found.fail(ctx, &region, $op, &[bucket_setting($setting).as_str()], &e);
+                    found.fail_about(ctx, &region, $op, &[bucket_setting($setting).as_str()], b(), &e);
                     if !unreadable.contains(&$setting.to_string()) {
                         unreadable.push($setting.to_string());
                     }

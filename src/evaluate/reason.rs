@@ -113,6 +113,7 @@ mod tests {
             code: code.into(),
             message: "not shown".into(),
             resource_types: vec![],
+            resource: None,
             collected_at: chrono::DateTime::UNIX_EPOCH,
         }
     }

@@ -254,7 +254,8 @@ impl Results {
 
 /// results.json states each evidence error without the time of its call:
 /// the same estate read twice, or in shards, must give the same results, and
-/// the time is in snapshot.json.
+/// the time is in snapshot.json. Without the time, errors a control got
+/// twice (a composite's parts sharing a failed call) are one entry.
 fn untimed<S: Serializer>(errors: &[CollectionError], s: S) -> Result<S::Ok, S::Error> {
     #[derive(Serialize)]
     struct Untimed<'a> {
@@ -264,17 +265,26 @@ fn untimed<S: Serializer>(errors: &[CollectionError], s: S) -> Result<S::Ok, S::
         code: &'a str,
         message: &'a str,
         resource_types: &'a [String],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        resource: Option<&'a str>,
     }
-    let mut seq = s.serialize_seq(Some(errors.len()))?;
-    for e in errors {
-        seq.serialize_element(&Untimed {
+    let mut seen = BTreeSet::new();
+    let unique: Vec<Untimed> = errors
+        .iter()
+        .map(|e| Untimed {
             account: &e.account,
             region: &e.region,
             operation: &e.operation,
             code: &e.code,
             message: &e.message,
             resource_types: &e.resource_types,
-        })?;
+            resource: e.resource.as_deref(),
+        })
+        .filter(|u| seen.insert((u.account, u.region, u.operation, u.code, u.message, u.resource_types, u.resource)))
+        .collect();
+    let mut seq = s.serialize_seq(Some(unique.len()))?;
+    for u in &unique {
+        seq.serialize_element(u)?;
     }
     seq.end()
 }

@@ -526,28 +526,46 @@ pub fn build(snapshot: &Snapshot, snapshot_sha256: &str, catalog: &Catalog, resu
     }
 }
 
+/// Resources an error row names before it says how many more: the rest
+/// are in results.json and snapshot.json.
+const NAMED_IN_ERROR: usize = 5;
+
 /// Collection errors as a reader needs them: calls that failed alike (the
 /// same operation, place, code and message, say one per bucket) once, in
-/// order of first failure, the message saying how many. Fifty identical
-/// rows under every S3 control said nothing the first did not.
+/// order of first failure, the message saying how many and naming the
+/// first few resources. Fifty identical rows under every S3 control said
+/// nothing the first did not.
 fn alike(errors: &[CollectionError]) -> Vec<CollectionError> {
     let mut seen: BTreeMap<(&str, &str, &str, &str, &str), usize> = BTreeMap::new();
     // A control that needs a kind twice lists its errors twice: a call is
-    // counted once, by when it failed.
-    let mut out: Vec<(CollectionError, BTreeSet<_>)> = Vec::new();
+    // counted once, by what it was about and when it failed.
+    let mut out: Vec<(CollectionError, BTreeSet<_>, Vec<&str>, BTreeSet<&str>)> = Vec::new();
     for e in errors {
         let key = (e.account.as_str(), e.region.as_str(), e.operation.as_str(), e.code.as_str(), e.message.as_str());
         let i = *seen.entry(key).or_insert_with(|| {
-            out.push((e.clone(), BTreeSet::new()));
+            out.push((e.clone(), BTreeSet::new(), Vec::new(), BTreeSet::new()));
             out.len() - 1
         });
-        out[i].1.insert(e.collected_at);
+        let (_, calls, names, named) = &mut out[i];
+        calls.insert((e.resource.as_deref(), e.collected_at));
+        if let Some(r) = e.resource.as_deref().filter(|r| named.insert(r)) {
+            names.push(r);
+        }
     }
     out.into_iter()
-        .map(|(mut e, calls)| {
-            if calls.len() > 1 {
-                e.message = format!("{} ({} calls failed alike)", e.message, calls.len());
-            }
+        .map(|(mut e, calls, names, _)| {
+            let shown = names.iter().take(NAMED_IN_ERROR).copied().collect::<Vec<_>>().join(", ");
+            let more = names.len().saturating_sub(NAMED_IN_ERROR);
+            let about = match (names.len(), more) {
+                (0, _) => String::new(),
+                (_, 0) => format!(", for {shown}"),
+                _ => format!(", for {shown} and {more} more"),
+            };
+            e.message = match calls.len() {
+                1 if about.is_empty() => e.message,
+                1 => format!("{} ({})", e.message, &about[2..]),
+                n => format!("{} ({n} calls failed alike{about})", e.message),
+            };
             e
         })
         .collect()
@@ -949,6 +967,7 @@ mod tests {
             code: "AccessDenied".into(),
             message: message.into(),
             resource_types: vec!["s3.bucket.versioning".into()],
+            resource: None,
             collected_at: at(s),
         };
         let errors: Vec<_> = (0..50).map(|i| e("denied", i)).chain([e("denied", 3), e("throttled", 60)]).collect();
@@ -956,6 +975,16 @@ mod tests {
         let messages: Vec<&str> = rows.iter().map(|r| r.message.as_str()).collect();
         assert_eq!(messages, ["denied (50 calls failed alike)", "throttled"]);
         assert_eq!(rows[0].collected_at, at(0), "the first failure's time");
+
+        // Before, a failed per-bucket read did not say which bucket: the
+        // row names the first few, and how many more.
+        let about = |bucket: &str, s: i64| CollectionError { resource: Some(bucket.into()), ..e("denied", s) };
+        let errors: Vec<_> = (0..8).map(|i| about(&format!("b-{i}"), i)).chain([about("b-3", 3)]).collect();
+        let rows = alike(&errors);
+        assert_eq!(rows[0].message, "denied (8 calls failed alike, for b-0, b-1, b-2, b-3, b-4 and 3 more)");
+        let rows = alike(&[about("b-0", 0), about("b-1", 1)]);
+        assert_eq!(rows[0].message, "denied (2 calls failed alike, for b-0, b-1)");
+        assert_eq!(alike(&[about("b-0", 0)])[0].message, "denied (for b-0)");
     }
 
     /// A key without a name printed as itself with spaces: "retired by

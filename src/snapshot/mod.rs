@@ -170,6 +170,11 @@ pub struct CollectionError {
     pub code: String,
     pub message: String,
     pub resource_types: Vec<String>,
+    /// The resource a per-resource call was about (a bucket's name, a
+    /// key's id, a trail's ARN), so that fifty failed bucket reads say which
+    /// fifty; absent for calls that list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     pub collected_at: DateTime<Utc>,
 }
 

@@ -287,6 +287,7 @@ mod tests {
             code: "AccessDenied".into(),
             message: "line one\nline two \"quoted\" \u{2028} ünïcödé".into(),
             resource_types: vec!["kms.key".into()],
+            resource: None,
             collected_at: at(2),
         }
     }

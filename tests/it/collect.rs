@@ -632,6 +632,18 @@ async fn well_configured_account_passes_each_control() {
     // the versioning controls cannot see it, and say so.
     assert_eq!(s["S3.14"], "error");
     assert!(control(&results, "S3.14")["reason"].as_str().unwrap().contains("s3:GetBucketVersioning"));
+    // Before, a failed read of one bucket did not say which bucket.
+    let snapshot = harness::json(&dir.path().join("snapshot.json"));
+    let buckets: Vec<&str> = snapshot["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "s3.bucket")
+        .map(|r| r["data"]["name"].as_str().unwrap())
+        .collect();
+    let errors = control(&results, "S3.14")["evidence_errors"].as_array().unwrap().clone();
+    let named: Vec<&str> = errors.iter().filter_map(|e| e["resource"].as_str()).collect();
+    assert!(!named.is_empty() && named.iter().all(|b| buckets.contains(b)), "{errors:#?} {buckets:?}");
     assert_eq!(s["S3.1"], "pass", "S3.1");
     for id in [
         "IAM.2",
