@@ -257,7 +257,7 @@ impl Results {
 /// the time is in snapshot.json. Without the time, errors a control got
 /// twice (a composite's parts sharing a failed call) are one entry.
 fn untimed<S: Serializer>(errors: &[CollectionError], s: S) -> Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
+    #[derive(Serialize, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
     struct Untimed<'a> {
         account: &'a str,
         region: &'a str,
@@ -280,7 +280,7 @@ fn untimed<S: Serializer>(errors: &[CollectionError], s: S) -> Result<S::Ok, S::
             resource_types: &e.resource_types,
             resource: e.resource.as_deref(),
         })
-        .filter(|u| seen.insert((u.account, u.region, u.operation, u.code, u.message, u.resource_types, u.resource)))
+        .filter(|u| seen.insert(*u))
         .collect();
     let mut seq = s.serialize_seq(Some(unique.len()))?;
     for u in &unique {

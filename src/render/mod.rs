@@ -555,16 +555,16 @@ fn alike(errors: &[CollectionError]) -> Vec<CollectionError> {
     out.into_iter()
         .map(|(mut e, calls, names, _)| {
             let shown = names.iter().take(NAMED_IN_ERROR).copied().collect::<Vec<_>>().join(", ");
-            let more = names.len().saturating_sub(NAMED_IN_ERROR);
-            let about = match (names.len(), more) {
-                (0, _) => String::new(),
-                (_, 0) => format!(", for {shown}"),
-                _ => format!(", for {shown} and {more} more"),
+            let about = match names.len().saturating_sub(NAMED_IN_ERROR) {
+                _ if names.is_empty() => None,
+                0 => Some(format!("for {shown}")),
+                more => Some(format!("for {shown} and {more} more")),
             };
-            e.message = match calls.len() {
-                1 if about.is_empty() => e.message,
-                1 => format!("{} ({})", e.message, &about[2..]),
-                n => format!("{} ({n} calls failed alike{about})", e.message),
+            e.message = match (calls.len(), about) {
+                (1, None) => e.message,
+                (1, Some(about)) => format!("{} ({about})", e.message),
+                (n, None) => format!("{} ({n} calls failed alike)", e.message),
+                (n, Some(about)) => format!("{} ({n} calls failed alike, {about})", e.message),
             };
             e
         })
