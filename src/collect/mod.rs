@@ -554,16 +554,7 @@ impl Found {
     /// as compliance.
     pub(crate) fn incomplete(ctx: &Ctx, region: &str, operation: &str, kinds: &[&str], message: String) -> Found {
         let mut found = Found::default();
-        found.errors.push(CollectionError {
-            account: ctx.account.clone(),
-            region: region.to_string(),
-            operation: operation.to_string(),
-            code: "IncompleteResponse".to_string(),
-            message,
-            resource_types: kinds.iter().map(|k| k.to_string()).collect(),
-            resource: None,
-            collected_at: Utc::now(),
-        });
+        found.push_error(ctx, region, operation, kinds, None, ("IncompleteResponse".to_string(), message));
         found
     }
 
@@ -608,7 +599,18 @@ impl Found {
     ) where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let (code, message) = error_code(err);
+        self.push_error(ctx, region, operation, kinds, resource, error_code(err));
+    }
+
+    fn push_error(
+        &mut self,
+        ctx: &Ctx,
+        region: &str,
+        operation: &str,
+        kinds: &[&str],
+        resource: Option<&str>,
+        (code, message): (String, String),
+    ) {
         self.errors.push(CollectionError {
             account: ctx.account.clone(),
             region: region.to_string(),
