@@ -569,7 +569,7 @@ impl Found {
     ) where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        self.record(ctx, region, operation, kinds, None, err);
+        self.push_error(ctx, region, operation, kinds, None, error_code(err));
     }
 
     /// Record a failed call about one resource (a bucket's setting, a key's
@@ -585,21 +585,7 @@ impl Found {
     ) where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        self.record(ctx, region, operation, kinds, Some(resource), err);
-    }
-
-    fn record<E>(
-        &mut self,
-        ctx: &Ctx,
-        region: &str,
-        operation: &str,
-        kinds: &[&str],
-        resource: Option<&str>,
-        err: &SdkError<E, HttpResponse>,
-    ) where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        self.push_error(ctx, region, operation, kinds, resource, error_code(err));
+        self.push_error(ctx, region, operation, kinds, Some(resource), error_code(err));
     }
 
     fn push_error(
