@@ -13,7 +13,8 @@ COPY . .
 # The build context carries no .git: build.rs takes the commit from here.
 ARG EVIDENCE_PACK_COMMIT=unknown
 ENV EVIDENCE_PACK_COMMIT=${EVIDENCE_PACK_COMMIT}
-RUN cargo build --release --locked && cp target/release/evidence-pack /evidence-pack
+# The profile the downloadable binaries are built with (Cargo.toml: dist).
+RUN cargo build --profile dist --locked && cp target/dist/evidence-pack /evidence-pack
 
 # static-debian12 holds CA certificates and a nonroot user (uid 65532), and no shell.
 FROM gcr.io/distroless/static-debian12:nonroot
